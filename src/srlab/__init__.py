@@ -1,0 +1,1 @@
+"""srlab: residual-network super-resolution with Lightning + Hydra."""

@@ -1,0 +1,79 @@
+"""Where the Hydra configs live, and the resolvers they use (`${srlab.asset:Set5}` ...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+NOISY_OVERRIDE_PREFIXES = ("paths.", "logger", "hydra", "ckpt_path", "callbacks.", "trainer.devices")
+
+
+def config_dir() -> str:
+    """conf/ inside an installed wheel (srlab/conf), else the checkout's top-level conf/."""
+    packaged = PACKAGE_DIR / "conf"
+    return str(packaged if packaged.is_dir() else PACKAGE_DIR.parents[1] / "conf")
+
+
+def asset_dir(name: str) -> str:
+    """Data shipped inside the package (the embedded default's validation set, Set5)."""
+    return str(PACKAGE_DIR / "assets" / name)
+
+
+def skimage_data_dir() -> str:
+    """The sample photos scikit-image ships inside its package: training data with no download."""
+    from skimage import data
+
+    return str(Path(data.__file__).parent)
+
+
+def task_overrides() -> list[str]:
+    """This job's command-line overrides that say what the run is (not where it writes)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    overrides = HydraConfig.get().overrides.task
+    return [o for o in overrides if not o.lstrip("+~").startswith(NOISY_OVERRIDE_PREFIXES)]
+
+
+def run_name() -> str:
+    """`n_resblocks=8,upsampler=deconv`: the overrides, each by its last key."""
+    short = [o.lstrip("+~").split("=", 1) for o in task_overrides()]
+    return ",".join(f"{k.split('.')[-1]}={v}" for k, v in short if len(k)) or "default"
+
+
+def sweep_group() -> str | None:
+    """Runs of one multirun share a group: the sweep directory's name."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return None
+    return Path(HydraConfig.get().sweep.dir).name
+
+
+def first_val_set(data) -> str:
+    """The name under which the first validation set is logged (val/<name>/psnr)."""
+    if data.get("val_sets"):
+        return next(iter(data.val_sets))
+    return Path(str(data.val_dir)).name
+
+
+def register_resolvers() -> None:
+    resolvers = {
+        "srlab.asset": asset_dir,
+        "srlab.skimage_data": skimage_data_dir,
+        "srlab.run_name": run_name,
+        "srlab.sweep_group": sweep_group,
+        "srlab.job_type": lambda: "sweep" if sweep_group() else "train",
+        "srlab.tags": task_overrides,
+        "srlab.first_val_set": first_val_set,
+    }
+    for name, resolver in resolvers.items():
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, resolver)
+
+
+register_resolvers()

@@ -1,0 +1,1 @@
+"""Datasets, the LightningDataModule and the degradation that makes LR from HR."""

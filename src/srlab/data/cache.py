@@ -1,0 +1,51 @@
+"""Decode images once: in memory, or as .npy files memory-mapped by every worker and rank."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from rich.progress import Progress
+
+from srlab.data.io import read_image
+from srlab.errors import SRLabError
+
+log = logging.getLogger(__name__)
+
+
+def cached_decode(path: Path, cache_dir: Path) -> np.ndarray:
+    """The image as a read-only memory map; decoded once into `cache_dir` (atomic write)."""
+    stat = path.stat()
+    cached = cache_dir / f"{path.stem}.{stat.st_size}.{int(stat.st_mtime)}.npy"
+    if not cached.exists():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            np.save(handle, read_image(path))
+        os.replace(tmp, cached)
+    return np.load(cached, mmap_mode="r")
+
+
+def load_images(
+    files: list[Path],
+    what: str,
+    cache_dir: str | Path | None = None,
+    skip_bad_images: bool = False,
+) -> dict[str, np.ndarray]:
+    """Decode `files` (stem -> uint8 HWC); a bad file is an error, or skipped with a warning."""
+    images: dict[str, np.ndarray] = {}
+    with Progress(transient=True) as progress:
+        for path in progress.track(files, description=f"decoding {what}"):
+            try:
+                images[path.stem] = (
+                    cached_decode(path, Path(cache_dir)) if cache_dir else read_image(path)
+                )
+            except SRLabError as error:
+                if not skip_bad_images:
+                    raise
+                log.warning("skipping %s", error)
+    if not images:
+        raise SRLabError(f"{what}: none of the {len(files)} images could be read")
+    return images

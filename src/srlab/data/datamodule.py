@@ -1,0 +1,201 @@
+"""SRDataModule: HR folders in, (LR, HR) training patches and whole validation images out."""
+
+from __future__ import annotations
+
+import logging
+from fnmatch import fnmatch
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+from torch.utils.data import DataLoader, DistributedSampler, Sampler
+
+from srlab.data.cache import load_images
+from srlab.data.datasets import TrainPatches, ValImages
+from srlab.data.io import list_images
+from srlab.errors import SRLabError
+
+log = logging.getLogger(__name__)
+
+
+class ShardSampler(Sampler[int]):
+    """Every rank takes indices rank::world, without the padding DistributedSampler adds.
+
+    Padding would score some validation images twice and bias the mean PSNR.
+    """
+
+    def __init__(self, length: int, rank: int, world_size: int):
+        self.indices = list(range(rank, length, world_size))
+
+    def __iter__(self):
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class SRDataModule(L.LightningDataModule):
+    """HR images from `train_dir` (optionally only `train_files` patterns); validation on
+    `val_sets` (name -> folder) and `val_dir` (a folder, named after itself).
+
+    LR training patches come from `train_lr_dir` (`{stem}x{scale}.png`) when that folder exists,
+    otherwise they are made on the fly by the exact bicubic degradation of each HR crop.
+    """
+
+    def __init__(
+        self,
+        scale: int,
+        train_dir: str,
+        val_sets: dict[str, str] | None = None,
+        val_dir: str | None = None,
+        train_lr_dir: str | None = None,
+        train_files: list[str] | None = None,
+        patch_size: int = 96,
+        batch_size: int = 16,
+        repeat: int = 1,
+        augment: bool = True,
+        num_workers: int = 2,
+        pin_memory: bool = False,
+        persistent_workers: bool = True,
+        cache: str = "memory",
+        cache_dir: str | None = None,
+        skip_bad_images: bool = False,
+        missing_hint: str = "set data.train_dir=... to a folder of HR images",
+    ):
+        super().__init__()
+        if cache not in ("memory", "disk"):
+            raise SRLabError(f"data.cache={cache!r}: choose memory or disk")
+        self.scale = scale
+        self.train_dir = Path(train_dir)
+        self.train_lr_dir = Path(train_lr_dir) if train_lr_dir else None
+        self.train_files = list(train_files) if train_files else None
+        self.val_sets = {name: Path(folder) for name, folder in (val_sets or {}).items()}
+        if val_dir:
+            self.val_sets[Path(val_dir).name] = Path(val_dir)
+        if not self.val_sets:
+            raise SRLabError("no validation set: give data.val_dir=... or data.val_sets.<name>=...")
+        self.patch_size = patch_size
+        self.batch_size = batch_size
+        self.repeat = repeat
+        self.augment = augment
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.persistent_workers = persistent_workers and num_workers > 0
+        self.cache_dir = Path(cache_dir) if (cache == "disk" and cache_dir) else None
+        self.skip_bad_images = skip_bad_images
+        self.missing_hint = missing_hint
+        self.train_set: TrainPatches | None = None
+        self.val_datasets: dict[str, ValImages] = {}
+        self.check_folders()
+
+    def check_folders(self) -> None:
+        """Fail before training starts, saying where the data is expected and how to get it."""
+        for what, folder in [("training HR", self.train_dir)] + [
+            (f"validation set {name}", path) for name, path in self.val_sets.items()
+        ]:
+            if not folder.is_dir():
+                raise SRLabError(f"{what} images not found: expected {folder}; {self.missing_hint}")
+
+    def setup(self, stage: str | None = None) -> None:
+        if stage in ("fit", None) and self.train_set is None:
+            self.train_set = self.build_train_set()
+        if not self.val_datasets:
+            for name, folder in self.val_sets.items():
+                images = load_images(list_images(folder, f"validation set {name}"), name)
+                self.val_datasets[name] = ValImages(images, self.scale)
+
+    def train_image_files(self) -> list[Path]:
+        files = list_images(self.train_dir, "training HR")
+        if self.train_files:
+            files = [f for f in files if any(fnmatch(f.name, p) for p in self.train_files)]
+            if not files:
+                raise SRLabError(
+                    f"data.train_files={self.train_files} matches no image in {self.train_dir}"
+                )
+        return files
+
+    def build_train_set(self) -> TrainPatches:
+        cache = self.cache_dir / "train" if self.cache_dir else None
+        hr = load_images(self.train_image_files(), "training HR", cache, self.skip_bad_images)
+        hr = self.drop_small(hr)
+        lr = self.load_lr(hr) if self.train_lr_dir and self.train_lr_dir.is_dir() else None
+        if self.train_lr_dir and lr is None:
+            log.info("no LR folder at %s: degrading HR crops on the fly", self.train_lr_dir)
+        names = sorted(hr)
+        return TrainPatches(
+            [hr[n] for n in names],
+            self.scale,
+            self.patch_size,
+            self.repeat,
+            self.augment,
+            [lr[n] for n in names] if lr else None,
+        )
+
+    def drop_small(self, images: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Skip images smaller than the patch, with a warning; an error if none is left."""
+        small = [n for n, im in images.items() if min(im.shape[:2]) < self.patch_size]
+        for name in small:
+            log.warning("skipping %s: smaller than data.patch_size=%d", name, self.patch_size)
+        kept = {n: im for n, im in images.items() if n not in small}
+        if not kept:
+            raise SRLabError(
+                f"every training image in {self.train_dir} is smaller than "
+                f"data.patch_size={self.patch_size}; lower the patch size"
+            )
+        return kept
+
+    def load_lr(self, hr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Precomputed LR partners `{stem}x{scale}.png`; missing or mis-sized ones are listed."""
+        files = {p.stem: p for p in list_images(self.train_lr_dir, "training LR")}
+        suffix = f"x{self.scale}"
+        missing = [n for n in hr if n + suffix not in files]
+        if missing:
+            raise SRLabError(
+                f"{len(missing)} HR images have no LR partner {{stem}}{suffix}.png in "
+                f"{self.train_lr_dir}: {', '.join(missing[:10])}; regenerate it with "
+                "python -m srlab.prepare or remove data.train_lr_dir to degrade on the fly"
+            )
+        cache = self.cache_dir / f"train_lr_x{self.scale}" if self.cache_dir else None
+        lr = load_images([files[n + suffix] for n in hr], "training LR", cache)
+        lr = {name[: -len(suffix)]: image for name, image in lr.items()}
+        wrong = [
+            f"{n} (HR {hr[n].shape[1]}x{hr[n].shape[0]}, LR {lr[n].shape[1]}x{lr[n].shape[0]})"
+            for n in hr
+            if lr[n].shape[0] != hr[n].shape[0] // self.scale
+            or lr[n].shape[1] != hr[n].shape[1] // self.scale
+        ]
+        if wrong:
+            raise SRLabError(
+                f"LR images in {self.train_lr_dir} are not HR/{self.scale}: {', '.join(wrong[:10])}"
+            )
+        return lr
+
+    def train_dataloader(self) -> DataLoader:
+        sampler = None
+        if self.trainer is not None and self.trainer.world_size > 1:
+            sampler = DistributedSampler(
+                self.train_set, self.trainer.world_size, self.trainer.global_rank, shuffle=True
+            )
+        return DataLoader(
+            self.train_set,
+            batch_size=self.batch_size,
+            shuffle=sampler is None,
+            sampler=sampler,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.persistent_workers,
+            drop_last=True,
+        )
+
+    def val_dataloader(self) -> list[DataLoader]:
+        world, rank = 1, 0
+        if self.trainer is not None:
+            world, rank = self.trainer.world_size, self.trainer.global_rank
+        return [
+            DataLoader(dataset, batch_size=1, sampler=ShardSampler(len(dataset), rank, world))
+            for dataset in self.val_datasets.values()
+        ]
+
+    @property
+    def val_names(self) -> list[str]:
+        return list(self.val_sets)

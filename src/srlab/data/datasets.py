@@ -1,0 +1,111 @@
+"""Training patches (random aligned HR/LR crops, D4 augmentation) and whole validation images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import albumentations as A
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from srlab.data.degradation import bicubic_downscale, bicubic_upscale
+from srlab.data.io import mod_crop
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """uint8 (H, W, C) -> float (C, H, W) in [0, 1]."""
+    return torch.from_numpy(np.require(image, requirements=["C", "W"])).permute(2, 0, 1).float().div_(255.0)
+
+
+def d4_augmentation() -> A.Compose:
+    """Flips and 90-degree rotations, applied with the same draw to HR and its LR."""
+    return A.Compose(
+        [A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5), A.RandomRotate90(p=1.0)],
+        additional_targets={"lr": "image"},
+        is_check_shapes=False,  # HR and LR differ in size by the scale; D4 ops don't care
+    )
+
+
+class TrainPatches(Dataset):
+    """Random HR crops of `patch_size` with their LR: read from `lr_images`, else degraded exactly.
+
+    Each image is visited `repeat` times per epoch so that epochs have a useful length.
+    """
+
+    def __init__(
+        self,
+        hr_images: list[np.ndarray],
+        scale: int,
+        patch_size: int,
+        repeat: int = 1,
+        augment: bool = True,
+        lr_images: list[np.ndarray] | None = None,
+    ):
+        if patch_size % scale:
+            raise ValueError(f"data.patch_size={patch_size} must be a multiple of scale={scale}")
+        self.hr_images = hr_images
+        self.lr_images = lr_images
+        self.scale = scale
+        self.patch_size = patch_size
+        self.repeat = repeat
+        self.augmentation = d4_augmentation() if augment else None
+
+    def __len__(self) -> int:
+        return len(self.hr_images) * self.repeat
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        hr, lr = self.crop(index % len(self.hr_images))
+        if self.augmentation is not None:
+            # torch's RNG is seeded per DataLoader worker; albumentations' own is not.
+            self.augmentation.set_random_seed(int(torch.randint(2**31 - 1, ())))
+            out = self.augmentation(image=hr, lr=lr)
+            hr, lr = out["image"], out["lr"]
+        return {"lr": to_tensor(lr), "hr": to_tensor(hr)}
+
+    def crop(self, image_index: int) -> tuple[np.ndarray, np.ndarray]:
+        """An aligned (HR patch, LR patch) pair at a random LR-grid position."""
+        hr = self.hr_images[image_index]
+        lr_patch = self.patch_size // self.scale
+        lr_height, lr_width = hr.shape[0] // self.scale, hr.shape[1] // self.scale
+        top = int(torch.randint(lr_height - lr_patch + 1, ()))
+        left = int(torch.randint(lr_width - lr_patch + 1, ()))
+        s = self.scale
+        hr_crop = np.ascontiguousarray(
+            hr[top * s : (top + lr_patch) * s, left * s : (left + lr_patch) * s]
+        )
+        if self.lr_images is None:
+            return hr_crop, bicubic_downscale(hr_crop, s)
+        lr = self.lr_images[image_index]
+        return hr_crop, np.ascontiguousarray(lr[top : top + lr_patch, left : left + lr_patch])
+
+
+@dataclass
+class ValImage:
+    name: str
+    lr: np.ndarray
+    bicubic: np.ndarray
+    hr: np.ndarray
+
+
+class ValImages(Dataset):
+    """Whole images, HR mod-cropped to the scale, LR by the exact degradation (never crops)."""
+
+    def __init__(self, hr_images: dict[str, np.ndarray], scale: int):
+        self.items = []
+        for name, image in hr_images.items():
+            hr = mod_crop(image, scale)
+            lr = bicubic_downscale(hr, scale)
+            self.items.append(ValImage(name, lr, bicubic_upscale(lr, scale), hr))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict:
+        item = self.items[index]
+        return {
+            "name": item.name,
+            "lr": to_tensor(item.lr),
+            "bicubic": to_tensor(item.bicubic),
+            "hr": to_tensor(item.hr),
+        }

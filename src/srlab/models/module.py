@@ -1,0 +1,139 @@
+"""SRModule: the LightningModule that owns the net, its losses, EMA weights and the metrics."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from srlab.errors import SRLabError
+from srlab.metrics import PSNR, SSIM
+from srlab.models.losses import WeightedLoss
+from srlab.models.resnet_sr import count_parameters
+
+
+class SRModule(L.LightningModule):
+    """Trains `net` on (LR, HR) patches; validates whole images on Y-channel PSNR/SSIM.
+
+    `optimizer` and `scheduler` are partials (Hydra `_partial_: true`) bound here to the
+    parameters. With `ema_decay`, an exponential moving average of the weights is kept,
+    validated and saved (it is what eval uses).
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        loss: WeightedLoss,
+        optimizer: functools.partial,
+        scale: int,
+        scheduler: functools.partial | None = None,
+        ema_decay: float | None = None,
+        nan_policy: str = "fail",
+        channels_last: bool = False,
+        n_log_images: int = 2,
+        net_config: dict[str, Any] | None = None,
+    ):
+        super().__init__()
+        if nan_policy not in ("fail", "skip"):
+            raise SRLabError(f"model.nan_policy={nan_policy!r}: choose fail or skip")
+        self.net = net
+        self.loss = loss
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.scale = scale
+        self.ema = (
+            AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
+            if ema_decay
+            else None
+        )
+        self.nan_policy = nan_policy
+        self.channels_last = channels_last
+        self.n_log_images = n_log_images
+        # The resolved net config travels in every checkpoint so eval can rebuild the net.
+        self.net_config = net_config
+        self.val_metrics = nn.ModuleDict()
+        self.n_params = count_parameters(net)
+        if channels_last:
+            self.net.to(memory_format=torch.channels_last)
+
+    # --- training -------------------------------------------------------------------------
+    def forward(self, lr: torch.Tensor) -> torch.Tensor:
+        if self.channels_last:
+            lr = lr.contiguous(memory_format=torch.channels_last)
+        return self.net(lr)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor | None:
+        sr = self(batch["lr"])
+        total, terms = self.loss(sr, batch["hr"])
+        if not torch.isfinite(total):
+            if self.nan_policy == "skip":
+                self.print(f"step {self.global_step}: non-finite loss {total.item()}, batch skipped")
+                return None
+            raise SRLabError(
+                f"loss became {total.item()} at step {self.global_step} "
+                f"(terms: { {k: v.item() for k, v in terms.items()} }); lower model.optimizer.lr, "
+                "add warm-up, or set model.nan_policy=skip to skip such batches"
+            )
+        self.log("train/loss", total, prog_bar=True)
+        for name, value in terms.items():
+            self.log(f"train/loss_{name}", value)
+        return total
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.ema is not None:
+            self.ema.update_parameters(self.net)
+
+    def configure_optimizers(self) -> dict:
+        optimizer = self.optimizer_factory(params=self.net.parameters())
+        if not self.scheduler_factory:  # model/scheduler=none
+            return {"optimizer": optimizer}
+        scheduler = self.scheduler_factory(optimizer=optimizer)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }
+
+    # --- validation -----------------------------------------------------------------------
+    @property
+    def eval_net(self) -> nn.Module:
+        return self.ema.module if self.ema is not None else self.net
+
+    def setup(self, stage: str) -> None:
+        # One PSNR/SSIM pair (and the bicubic baseline's) per validation set, named as logged.
+        names = getattr(self.trainer.datamodule, "val_names", []) if self._trainer else []
+        for name in names:
+            if name not in self.val_metrics:
+                self.val_metrics[name] = nn.ModuleDict(
+                    {
+                        "psnr": PSNR(border=self.scale),
+                        "ssim": SSIM(border=self.scale),
+                        "bicubic_psnr": PSNR(border=self.scale),
+                        "bicubic_ssim": SSIM(border=self.scale),
+                    }
+                )
+
+    def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
+        set_name = list(self.val_metrics)[dataloader_idx]
+        lr = batch["lr"]
+        if self.channels_last:
+            lr = lr.contiguous(memory_format=torch.channels_last)
+        sr = self.eval_net(lr).clamp_(0, 1)
+        metrics = self.val_metrics[set_name]
+        metrics["psnr"].update(sr, batch["hr"])
+        metrics["ssim"].update(sr, batch["hr"])
+        metrics["bicubic_psnr"].update(batch["bicubic"], batch["hr"])
+        metrics["bicubic_ssim"].update(batch["bicubic"], batch["hr"])
+        for key, metric in metrics.items():
+            self.log(f"val/{set_name}/{key}", metric, add_dataloader_idx=False)
+        if batch_idx < self.n_log_images:
+            self.comparisons.append((set_name, batch["name"][0], batch, sr))
+
+    def on_validation_epoch_start(self) -> None:
+        self.comparisons: list = []
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["srlab"] = {"net_config": self.net_config, "scale": self.scale}

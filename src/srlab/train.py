@@ -1,0 +1,75 @@
+"""`python -m srlab.train`: train a residual SR network; Hydra composes conf/train.yaml."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+from hydra.utils import instantiate
+from lightning.pytorch.utilities import rank_zero_only
+from omegaconf import DictConfig, OmegaConf
+
+from srlab.config import config_dir
+from srlab.entry import run_entry_point
+from srlab.report import print_run_table
+from srlab.summary import mark_failed, read_summary
+
+log = logging.getLogger(__name__)
+
+
+def instantiate_group(group: DictConfig | None) -> list[Any]:
+    """Instantiate every `_target_` entry of a callbacks/logger group (None entries are off)."""
+    if not group:
+        return []
+    return [instantiate(item) for item in group.values() if item and "_target_" in item]
+
+
+def build(cfg: DictConfig) -> tuple[L.LightningDataModule, L.LightningModule, L.Trainer]:
+    datamodule = instantiate(cfg.data)
+    net_config = OmegaConf.to_container(cfg.model.net, resolve=True)
+    module = instantiate(cfg.model, net_config=net_config)
+    callbacks = instantiate_group(cfg.get("callbacks"))
+    loggers = instantiate_group(cfg.get("logger"))
+    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    return datamodule, module, trainer
+
+
+def log_run_config(trainer: L.Trainer, cfg: DictConfig, module: L.LightningModule) -> None:
+    config = OmegaConf.to_container(cfg, resolve=True)
+    config["params"] = module.n_params
+    for logger in trainer.loggers:
+        logger.log_hyperparams(config)
+    log.info("%s: %d parameters", type(module.net).__name__, module.n_params)
+
+
+def train(cfg: DictConfig) -> float | None:
+    """Fit, and return the best value of `cfg.optimized_metric` (what sweepers maximize)."""
+    summary_path = Path(cfg.paths.output_dir) / "summary.json"
+    started = time.time()
+    try:
+        if cfg.get("seed") is not None:
+            L.seed_everything(cfg.seed, workers=True)
+        datamodule, module, trainer = build(cfg)
+        log_run_config(trainer, cfg, module)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    except BaseException as error:
+        if rank_zero_only.rank == 0:
+            mark_failed(summary_path, error, wall_s=round(time.time() - started, 2))
+        raise
+    summary = read_summary(summary_path)
+    if trainer.is_global_zero:
+        print_run_table(summary, scale=cfg.scale)
+    return summary.get("metrics", {}).get(cfg.get("optimized_metric"))
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    return run_entry_point(train, cfg)
+
+
+if __name__ == "__main__":
+    main()
