@@ -111,4 +111,6 @@ class ComparisonImages(L.Callback):
             captions.append(f"{set_name}/{image_name}: LR | bicubic | SR | HR")
         for logger in trainer.loggers:
             if isinstance(logger, WandbLogger):
-                logger.log_image("val/comparisons", images, step=trainer.global_step, caption=captions)
+                logger.log_image(
+                    "val/comparisons", images, step=trainer.global_step, caption=captions
+                )

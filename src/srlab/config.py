@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import OmegaConf
 
+from srlab.errors import SRLabError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-NOISY_OVERRIDE_PREFIXES = ("paths.", "logger", "hydra", "ckpt_path", "callbacks.", "trainer.devices")
+NOISY_OVERRIDE_PREFIXES = (
+    "paths.",
+    "logger",
+    "hydra",
+    "ckpt_path",
+    "callbacks.",
+    "trainer.devices",
+)
 
 
 def config_dir() -> str:
@@ -59,6 +70,16 @@ def first_val_set(data) -> str:
     if data.get("val_sets"):
         return next(iter(data.val_sets))
     return Path(str(data.val_dir)).name
+
+
+def instantiate(config, **kwargs):
+    """hydra.utils.instantiate, except that a user mistake surfaces as itself, not wrapped."""
+    try:
+        return hydra_instantiate(config, **kwargs)
+    except InstantiationException as error:
+        if isinstance(error.__cause__, SRLabError):
+            raise error.__cause__ from None
+        raise
 
 
 def register_resolvers() -> None:

@@ -12,7 +12,9 @@ def print_run_table(summary: dict[str, Any], scale: int) -> None:
     """Per validation set: bicubic and model PSNR/SSIM at the best validation."""
     metrics = summary.get("metrics", {})
     sets = sorted({key.split("/")[1] for key in metrics if key.count("/") == 2})
-    table = Table(title=f"x{scale} results ({summary.get('steps')} steps, {summary.get('wall_s')} s)")
+    table = Table(
+        title=f"x{scale} results ({summary.get('steps')} steps, {summary.get('wall_s')} s)"
+    )
     for column in ("set", "method", "PSNR (dB)", "SSIM"):
         table.add_column(column, justify="left" if column in ("set", "method") else "right")
     for name in sets:

@@ -9,11 +9,10 @@ from typing import Any
 
 import hydra
 import lightning as L
-from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
-from srlab.config import config_dir
+from srlab.config import config_dir, instantiate
 from srlab.entry import run_entry_point
 from srlab.report import print_run_table
 from srlab.summary import mark_failed, read_summary
@@ -30,8 +29,9 @@ def instantiate_group(group: DictConfig | None) -> list[Any]:
 
 def build(cfg: DictConfig) -> tuple[L.LightningDataModule, L.LightningModule, L.Trainer]:
     datamodule = instantiate(cfg.data)
-    net_config = OmegaConf.to_container(cfg.model.net, resolve=True)
-    module = instantiate(cfg.model, net_config=net_config)
+    module = instantiate(cfg.module, net=instantiate(cfg.model))
+    # Saved in every checkpoint so that eval can rebuild the net without this config.
+    module.net_config = OmegaConf.to_container(cfg.model, resolve=True)
     callbacks = instantiate_group(cfg.get("callbacks"))
     loggers = instantiate_group(cfg.get("logger"))
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)

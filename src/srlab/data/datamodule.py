@@ -60,9 +60,16 @@ class SRDataModule(L.LightningDataModule):
         cache: str = "memory",
         cache_dir: str | None = None,
         skip_bad_images: bool = False,
+        download: bool = False,
+        download_root: str | None = None,
         missing_hint: str = "set data.train_dir=... to a folder of HR images",
     ):
         super().__init__()
+        if patch_size % scale:
+            raise SRLabError(
+                f"data.patch_size={patch_size} must be a multiple of scale={scale}; "
+                f"use e.g. {patch_size - patch_size % scale}"
+            )
         if cache not in ("memory", "disk"):
             raise SRLabError(f"data.cache={cache!r}: choose memory or disk")
         self.scale = scale
@@ -84,9 +91,12 @@ class SRDataModule(L.LightningDataModule):
         self.cache_dir = Path(cache_dir) if (cache == "disk" and cache_dir) else None
         self.skip_bad_images = skip_bad_images
         self.missing_hint = missing_hint
+        self.download = download
+        self.download_root = Path(download_root) if download_root else None
         self.train_set: TrainPatches | None = None
         self.val_datasets: dict[str, ValImages] = {}
-        self.check_folders()
+        if not download:  # otherwise prepare_data fetches them first
+            self.check_folders()
 
     def check_folders(self) -> None:
         """Fail before training starts, saying where the data is expected and how to get it."""
@@ -96,7 +106,22 @@ class SRDataModule(L.LightningDataModule):
             if not folder.is_dir():
                 raise SRLabError(f"{what} images not found: expected {folder}; {self.missing_hint}")
 
+    def prepare_data(self) -> None:
+        """With `download`, fetch DIV2K HR (and the official LR at this scale); rank 0 only."""
+        if not self.download:
+            return
+        from srlab.data.download import LR_SCALES, download_div2k
+
+        lr_parts = ("train_lr",) if self.scale in LR_SCALES else ()
+        download_div2k(
+            self.download_root,
+            scales=(self.scale,) if lr_parts else (),
+            parts=("train_hr", "valid_hr", *lr_parts),
+        )
+
     def setup(self, stage: str | None = None) -> None:
+        if self.download:
+            self.check_folders()
         if stage in ("fit", None) and self.train_set is None:
             self.train_set = self.build_train_set()
         if not self.val_datasets:
@@ -161,8 +186,7 @@ class SRDataModule(L.LightningDataModule):
         wrong = [
             f"{n} (HR {hr[n].shape[1]}x{hr[n].shape[0]}, LR {lr[n].shape[1]}x{lr[n].shape[0]})"
             for n in hr
-            if lr[n].shape[0] != hr[n].shape[0] // self.scale
-            or lr[n].shape[1] != hr[n].shape[1] // self.scale
+            if not self.is_lr_size(hr[n].shape, lr[n].shape)
         ]
         if wrong:
             raise SRLabError(
@@ -170,9 +194,16 @@ class SRDataModule(L.LightningDataModule):
             )
         return lr
 
+    def is_lr_size(self, hr_shape: tuple[int, ...], lr_shape: tuple[int, ...]) -> bool:
+        """HR/s, rounded down (HR mod-cropped first) or up (MATLAB's imresize of the full HR)."""
+        return all(
+            lr_shape[axis] in (hr_shape[axis] // self.scale, -(-hr_shape[axis] // self.scale))
+            for axis in (0, 1)
+        )
+
     def train_dataloader(self) -> DataLoader:
         sampler = None
-        if self.trainer is not None and self.trainer.world_size > 1:
+        if self.world_size > 1:
             sampler = DistributedSampler(
                 self.train_set, self.trainer.world_size, self.trainer.global_rank, shuffle=True
             )
@@ -184,17 +215,22 @@ class SRDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.persistent_workers,
-            drop_last=True,
+            # Full batches only, unless the whole epoch is smaller than one batch.
+            drop_last=len(self.train_set) >= self.batch_size * self.world_size,
         )
 
     def val_dataloader(self) -> list[DataLoader]:
-        world, rank = 1, 0
-        if self.trainer is not None:
-            world, rank = self.trainer.world_size, self.trainer.global_rank
+        rank = self.trainer.global_rank if self.trainer is not None else 0
         return [
-            DataLoader(dataset, batch_size=1, sampler=ShardSampler(len(dataset), rank, world))
+            DataLoader(
+                dataset, batch_size=1, sampler=ShardSampler(len(dataset), rank, self.world_size)
+            )
             for dataset in self.val_datasets.values()
         ]
+
+    @property
+    def world_size(self) -> int:
+        return self.trainer.world_size if self.trainer is not None else 1
 
     @property
     def val_names(self) -> list[str]:

@@ -15,7 +15,12 @@ from srlab.data.io import mod_crop
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:
     """uint8 (H, W, C) -> float (C, H, W) in [0, 1]."""
-    return torch.from_numpy(np.require(image, requirements=["C", "W"])).permute(2, 0, 1).float().div_(255.0)
+    return (
+        torch.from_numpy(np.require(image, requirements=["C", "W"]))
+        .permute(2, 0, 1)
+        .float()
+        .div_(255.0)
+    )
 
 
 def d4_augmentation() -> A.Compose:

@@ -31,7 +31,9 @@ class WeightedLoss(nn.Module):
         self.terms = nn.ModuleDict(terms)
         self.weights = {name: float(weights.get(name, 1.0)) for name in terms}
 
-    def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward(
+        self, sr: torch.Tensor, hr: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         values = {name: term(sr, hr) for name, term in self.terms.items()}
         total = sum(self.weights[name] * value for name, value in values.items())
         return total, values

@@ -35,11 +35,10 @@ class SRModule(L.LightningModule):
         nan_policy: str = "fail",
         channels_last: bool = False,
         n_log_images: int = 2,
-        net_config: dict[str, Any] | None = None,
     ):
         super().__init__()
         if nan_policy not in ("fail", "skip"):
-            raise SRLabError(f"model.nan_policy={nan_policy!r}: choose fail or skip")
+            raise SRLabError(f"module.nan_policy={nan_policy!r}: choose fail or skip")
         self.net = net
         self.loss = loss
         self.optimizer_factory = optimizer
@@ -53,8 +52,7 @@ class SRModule(L.LightningModule):
         self.nan_policy = nan_policy
         self.channels_last = channels_last
         self.n_log_images = n_log_images
-        # The resolved net config travels in every checkpoint so eval can rebuild the net.
-        self.net_config = net_config
+        self.net_config: dict[str, Any] | None = None  # set by srlab.train; saved in checkpoints
         self.val_metrics = nn.ModuleDict()
         self.n_params = count_parameters(net)
         if channels_last:
@@ -71,14 +69,17 @@ class SRModule(L.LightningModule):
         total, terms = self.loss(sr, batch["hr"])
         if not torch.isfinite(total):
             if self.nan_policy == "skip":
-                self.print(f"step {self.global_step}: non-finite loss {total.item()}, batch skipped")
+                self.print(
+                    f"step {self.global_step}: non-finite loss {total.item()}, batch skipped"
+                )
                 return None
             raise SRLabError(
                 f"loss became {total.item()} at step {self.global_step} "
-                f"(terms: { {k: v.item() for k, v in terms.items()} }); lower model.optimizer.lr, "
-                "add warm-up, or set model.nan_policy=skip to skip such batches"
+                f"(terms: { {k: v.item() for k, v in terms.items()} }); lower module.optimizer.lr, "
+                "add warm-up, or set module.nan_policy=skip to skip such batches"
             )
         self.log("train/loss", total, prog_bar=True)
+        self.log("train/lr", self.trainer.optimizers[0].param_groups[0]["lr"])
         for name, value in terms.items():
             self.log(f"train/loss_{name}", value)
         return total

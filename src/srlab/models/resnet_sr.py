@@ -55,7 +55,11 @@ class DeconvUpsampler(nn.Sequential):
     def __init__(self, scale: int, n_feats: int):
         super().__init__(
             nn.ConvTranspose2d(
-                n_feats, n_feats, kernel_size=2 * scale, stride=scale, padding=(scale + 1) // 2,
+                n_feats,
+                n_feats,
+                kernel_size=2 * scale,
+                stride=scale,
+                padding=(scale + 1) // 2,
                 output_padding=scale % 2,
             )
         )
@@ -65,12 +69,12 @@ def check_scale(scale: int, upsampler: str) -> None:
     """Fail early, naming the config keys, for a scale/upsampler pair the net cannot build."""
     if upsampler not in UPSAMPLERS:
         raise SRLabError(
-            f"model.net.upsampler={upsampler!r} is unknown; choose one of {', '.join(UPSAMPLERS)}"
+            f"model.upsampler={upsampler!r} is unknown; choose one of {', '.join(UPSAMPLERS)}"
         )
     if upsampler == "pixelshuffle" and scale not in (2, 3, 4, 8):
         raise SRLabError(
             f"scale={scale} is not supported by the pixelshuffle upsampler (2, 3, 4, 8); "
-            "use model.net.upsampler=deconv for other integer scales"
+            "use model.upsampler=deconv for other integer scales"
         )
     if not isinstance(scale, int) or scale < 2:
         raise SRLabError(f"scale={scale!r} must be an integer >= 2")
@@ -109,11 +113,13 @@ class ResNetSR(nn.Module):
         # (B, C, H, W) in [0, 1] -> (B, C, sH, sW)
         features = self.head(x - self.rgb_mean)
         features = features + self.body(features)  # the body learns the residual: y = x + F(x)
-        y = self.tail(self.upsample(features)) + self.rgb_mean
+        y = self.tail(self.upsample(features))
         if self.global_skip:
-            # The net then only has to learn the detail bicubic misses.
-            y = y + F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
-        return y
+            # The net then only learns the detail bicubic misses (a zero-mean residual).
+            return y + F.interpolate(
+                x, scale_factor=self.scale, mode="bicubic", align_corners=False
+            )
+        return y + self.rgb_mean
 
 
 def count_parameters(net: nn.Module) -> int:

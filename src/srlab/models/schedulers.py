@@ -17,7 +17,11 @@ class WarmupCosine(LambdaLR):
     """Linear warm-up, then cosine decay to `min_lr_ratio` of the base rate at `total_steps`."""
 
     def __init__(
-        self, optimizer: Optimizer, total_steps: int, warmup_steps: int = 0, min_lr_ratio: float = 0.0
+        self,
+        optimizer: Optimizer,
+        total_steps: int,
+        warmup_steps: int = 0,
+        min_lr_ratio: float = 0.0,
     ):
         def factor(step: int) -> float:
             progress = min(1.0, max(0, step - warmup_steps) / max(1, total_steps - warmup_steps))

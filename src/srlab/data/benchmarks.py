@@ -1,0 +1,148 @@
+"""Benchmark sets for evaluation: where a named set lives, and its (LR, HR) pairs by the protocol.
+
+HR is mod-cropped to the scale; LR is the exact MATLAB bicubic degradation of that crop, or read
+from a given LR folder (`{stem}x{scale}.png`, the DIV2K layout). Images are read one at a time,
+so a large set (DIV2K) never sits in memory whole.
+
+Grayscale images (Set14's `bridge.png`) stay 1-channel here and are scored on their gray values
+(see srlab.ops.color.scoring_channel). A net that takes RGB sees the gray image replicated to
+three channels; its output is turned back into one gray image by `gray_from_rgb`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torch import Tensor
+
+from srlab.config import asset_dir
+from srlab.data.degradation import bicubic_downscale
+from srlab.data.io import list_images, mod_crop, read_image
+from srlab.errors import SRLabError
+
+log = logging.getLogger(__name__)
+
+# Known set name -> candidate folders under ${paths.data_dir}, the first that exists wins.
+KNOWN_SETS: dict[str, tuple[str, ...]] = {
+    "Set5": ("benchmarks/Set5",),
+    "Set14": ("benchmarks/Set14",),
+    "B100": ("benchmarks/B100", "benchmarks/BSD68"),
+    "BSD68": ("benchmarks/BSD68",),
+    "Urban100": ("benchmarks/Urban100",),
+    "Manga109": ("benchmarks/Manga109",),
+    "DIV2K": ("DIV2K/DIV2K_valid_HR", "benchmarks/DIV2K"),
+}
+BUNDLED_SETS = ("Set5",)  # shipped inside the package: always available
+
+
+@dataclass
+class BenchmarkImage:
+    name: str
+    lr: np.ndarray  # uint8 (h, w, C), C = 3 or 1 (gray)
+    hr: np.ndarray  # uint8 (h * scale, w * scale, C): the mod-cropped HR
+
+
+def resolve_set(spec: str, data_dir: str | Path) -> tuple[str, Path]:
+    """(name, folder) of a set given by a known name (Set5, Set14, B100 ...) or a folder path.
+
+    A known name is looked up under `data_dir`; Set5 falls back to the copy bundled with srlab.
+    Anything else is a folder, and the set is named after it.
+    """
+    if spec in KNOWN_SETS:
+        candidates = [Path(data_dir) / relative for relative in KNOWN_SETS[spec]]
+        for folder in candidates:
+            if folder.is_dir():
+                return _name_for(spec, folder), folder
+        if spec in BUNDLED_SETS:
+            return spec, Path(asset_dir(spec))
+        looked = " or ".join(str(folder) for folder in candidates)
+        raise SRLabError(
+            f"benchmark set {spec} not found: looked for {looked}; put its HR images there, "
+            f"set paths.data_dir=... to the folder that holds benchmarks/{spec}, "
+            f"or pass data.sets=[path/to/{spec}]"
+        )
+    folder = Path(spec).expanduser()
+    if not folder.is_dir():
+        known = ", ".join(KNOWN_SETS)
+        raise SRLabError(
+            f"benchmark set {spec!r} is neither a known set ({known}) nor an existing folder; "
+            "pass data.sets=[Set5,path/to/folder,...]"
+        )
+    return folder.resolve().name, folder
+
+
+def _name_for(spec: str, folder: Path) -> str:
+    """The name a set is reported under: what was asked, unless a smaller stand-in was found."""
+    if spec == "B100" and folder.name == "BSD68":
+        log.warning(
+            "B100 not found; using %s, its 68-image subset, reported as BSD68 (its numbers are "
+            "not comparable with B100's published ones)",
+            folder,
+        )
+        return "BSD68"
+    return spec
+
+
+class BenchmarkSet:
+    """The (LR, HR) pairs of one folder of HR images at one scale, read lazily in name order."""
+
+    def __init__(self, name: str, folder: str | Path, scale: int, lr_dir: str | Path | None = None):
+        self.name = name
+        self.folder = Path(folder)
+        self.scale = scale
+        self.files = list_images(self.folder, f"benchmark set {name}")
+        self.lr_files = self._lr_files(Path(lr_dir)) if lr_dir else None
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __iter__(self) -> Iterator[BenchmarkImage]:
+        for index, path in enumerate(self.files):
+            hr = mod_crop(read_image(path), self.scale)
+            if self.lr_files is None:
+                lr = bicubic_downscale(hr, self.scale)
+            else:
+                lr = read_image(self.lr_files[index])
+                self._check_lr(self.lr_files[index], lr, path, hr)
+            yield BenchmarkImage(path.stem, lr, hr)
+
+    def _lr_files(self, lr_dir: Path) -> list[Path]:
+        """The LR partner `{stem}x{scale}.png` of every HR image; missing ones are listed."""
+        suffix = f"x{self.scale}"
+        available = {path.stem: path for path in list_images(lr_dir, f"LR images of {self.name}")}
+        missing = [path.name for path in self.files if path.stem + suffix not in available]
+        if missing:
+            raise SRLabError(
+                f"{len(missing)} HR images of {self.name} ({self.folder}) have no LR partner "
+                f"{{stem}}{suffix}.png in {lr_dir}: {', '.join(missing[:10])}; make them with "
+                f"python -m srlab.prepare hr_dir={self.folder} out_dir=... scales=[{self.scale}], "
+                f"or drop data.lr_dirs.{self.name} to degrade HR exactly"
+            )
+        return [available[path.stem + suffix] for path in self.files]
+
+    def _check_lr(self, lr_path: Path, lr: np.ndarray, hr_path: Path, hr: np.ndarray) -> None:
+        expected = (hr.shape[0] // self.scale, hr.shape[1] // self.scale)
+        if lr.shape[:2] != expected or lr.shape[2] != hr.shape[2]:
+            raise SRLabError(
+                f"{lr_path}: LR is {_size(lr)} but {hr_path} mod-cropped to x{self.scale} is "
+                f"{_size(hr)}, so its LR must be {expected[1]}x{expected[0]}x{hr.shape[2]}; "
+                "regenerate it with python -m srlab.prepare"
+            )
+
+
+def _size(image: np.ndarray) -> str:
+    """W x H x C, as image viewers say it."""
+    return f"{image.shape[1]}x{image.shape[0]}x{image.shape[2]}"
+
+
+def gray_from_rgb(sr: Tensor) -> Tensor:
+    """(B, 3, H, W) -> (B, 1, H, W): the gray image an RGB net made from a replicated gray input.
+
+    The plain mean of the three channels: the input had R = G = B, so the channels differ only by
+    the net's own colour errors, and no channel (nor Y's colour weights) is to be preferred.
+    """
+    return sr.mean(dim=1, keepdim=True)

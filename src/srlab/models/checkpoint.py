@@ -1,0 +1,112 @@
+"""Load a trained net from an srlab checkpoint, for inference (eval), without the training module.
+
+srlab's checkpoints carry `checkpoint["srlab"] = {"net_config": {...}, "scale": int}`: the
+resolved `model` config (with `_target_`) that rebuilds the net, and the scale it was trained for.
+The weights are the state dict's `net.*` entries, or `ema.module.*` when the run kept an EMA of
+the weights (what training validated and saved as its result).
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from torch import nn
+
+from srlab.errors import SRLabError
+
+NET_PREFIX = "net."
+EMA_PREFIX = "ema.module."
+
+
+def load_net(path: str | Path | None, scale: int, use_ema: bool = True) -> nn.Module:
+    """The checkpoint's net on the CPU, in eval mode, with its EMA weights when it has them."""
+    checkpoint = read_checkpoint(path)
+    srlab = checkpoint.get("srlab")
+    if not isinstance(srlab, dict) or "net_config" not in srlab:
+        raise SRLabError(
+            f"{path} is not an srlab checkpoint (it has no checkpoint['srlab']['net_config'] to "
+            "rebuild the net from); pass ckpt_path=<run>/checkpoints/last.ckpt of a run of "
+            "python -m srlab.train"
+        )
+    if srlab.get("scale") != scale:
+        raise SRLabError(
+            f"{path} was trained for x{srlab.get('scale')}, but scale={scale} was asked; "
+            f"pass scale={srlab.get('scale')} or a checkpoint trained for x{scale}"
+        )
+    net = build_net(srlab["net_config"], path)
+    weights = net_weights(checkpoint.get("state_dict", {}), use_ema)
+    check_weights(net, weights, path)
+    net.load_state_dict(weights)
+    return net.eval()
+
+
+def read_checkpoint(path: str | Path | None) -> dict[str, Any]:
+    if path is None:
+        raise SRLabError(
+            "no checkpoint given: pass ckpt_path=<run>/checkpoints/last.ckpt, "
+            "or model=bicubic for the bicubic baseline"
+        )
+    path = Path(path)
+    if not path.is_file():
+        raise SRLabError(
+            f"checkpoint {path} not found; pass ckpt_path=<run>/checkpoints/last.ckpt "
+            "(runs are under logs/train/runs/)"
+        )
+    try:
+        # weights_only: unpickling a checkpoint could otherwise run arbitrary code.
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
+        raise SRLabError(
+            f"cannot read checkpoint {path} ({type(error).__name__}: {error}); "
+            "it is truncated, corrupt or not a PyTorch checkpoint: pass another ckpt_path"
+        ) from error
+    if not isinstance(checkpoint, dict):
+        raise SRLabError(f"{path} is not a Lightning checkpoint (it holds a {type(checkpoint)})")
+    return checkpoint
+
+
+def build_net(net_config: dict[str, Any], path: str | Path) -> nn.Module:
+    try:
+        return instantiate(net_config)
+    except InstantiationException as error:
+        raise SRLabError(
+            f"cannot rebuild the net of {path} from its config "
+            f"(_target_: {net_config.get('_target_')}): {error}"
+        ) from error
+
+
+def net_weights(state_dict: dict[str, torch.Tensor], use_ema: bool) -> dict[str, torch.Tensor]:
+    """The net's own state dict: the EMA weights when present (and wanted), else `net.*`."""
+    has_ema = any(key.startswith(EMA_PREFIX) for key in state_dict)
+    prefix = EMA_PREFIX if use_ema and has_ema else NET_PREFIX
+    return {
+        key[len(prefix) :]: value for key, value in state_dict.items() if key.startswith(prefix)
+    }
+
+
+def check_weights(net: nn.Module, weights: dict[str, torch.Tensor], path: str | Path) -> None:
+    """Name the keys and shapes that differ, instead of load_state_dict's wall of text."""
+    expected = net.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    shapes = [
+        f"{key} (net {tuple(expected[key].shape)}, checkpoint {tuple(weights[key].shape)})"
+        for key in sorted(set(expected) & set(weights))
+        if expected[key].shape != weights[key].shape
+    ]
+    problems = [
+        f"{what}: {', '.join(keys[:8])}{' ...' if len(keys) > 8 else ''}"
+        for what, keys in (("missing", missing), ("unexpected", unexpected), ("shape", shapes))
+        if keys
+    ]
+    if problems:
+        raise SRLabError(
+            f"the weights in {path} do not fit the net rebuilt from its config "
+            f"({type(net).__name__}): {'; '.join(problems)}; the checkpoint was written by "
+            "another version of the net: retrain, or load it with the matching srlab version"
+        )

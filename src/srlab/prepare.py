@@ -1,0 +1,131 @@
+"""`python -m srlab.prepare`: DIV2K-style LR folders by the exact degradation, in parallel.
+
+    python -m srlab.prepare hr_dir=data/DIV2K/DIV2K_train_HR \
+        out_dir=data/DIV2K/DIV2K_train_LR_bicubic scales=[2,3,4]
+
+writes `out_dir/X{s}/{stem}x{s}.png`: MATLAB's bicubic downscale of the HR mod-cropped to s, the
+layout that `data.train_lr_dir` and eval's `data.lr_dirs` read. Outputs that exist are kept
+unless `overwrite=true`; each is written atomically, so an interrupted run can simply be rerun.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from srlab.config import config_dir
+from srlab.data.degradation import bicubic_downscale
+from srlab.data.io import list_images, mod_crop, read_image, write_image
+from srlab.entry import run_entry_point
+from srlab.errors import SRLabError
+
+log = logging.getLogger(__name__)
+MAX_DEFAULT_WORKERS = 8
+
+
+def prepare(cfg: DictConfig) -> dict[int, dict[str, int]]:
+    """Per scale, how many LR images were written and how many were kept (they existed)."""
+    if cfg.get("download"):
+        # download=div2k plugs in here: srlab/data/download.py fetches the HR images into
+        # hr_dir, then the LR folders are made below as for any HR folder.
+        raise SRLabError(
+            f"download={cfg.download} is not available yet; download the HR images yourself "
+            "and pass hr_dir=..."
+        )
+    for key in ("hr_dir", "out_dir"):
+        if not cfg.get(key):
+            raise SRLabError(f"{key} is not set; pass hr_dir=path/to/HR out_dir=path/to/LR")
+    scales = check_scales(cfg.scales)
+    files = list_images(cfg.hr_dir, "hr_dir")
+    check_unique_stems(files)
+    out_dir = Path(cfg.out_dir)
+    workers = cfg.get("workers") or min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1)
+
+    counts: dict[int, Counter] = {scale: Counter() for scale in scales}
+    # Threads suffice: decoding, the resize (torch) and PNG encoding all release the GIL.
+    with ThreadPoolExecutor(max_workers=workers) as pool, Progress() as progress:
+        task = progress.add_task(f"LR x{','.join(map(str, scales))}", total=len(files))
+        futures = [
+            pool.submit(prepare_image, path, out_dir, scales, cfg.overwrite) for path in files
+        ]
+        try:
+            for future in as_completed(futures):
+                for scale, written in future.result().items():
+                    counts[scale]["written" if written else "kept"] += 1
+                progress.advance(task)
+        except BaseException:
+            cancel(futures)
+            raise
+    summary = {
+        scale: {"written": c["written"], "kept": c["kept"]} for scale, c in counts.items()
+    }
+    print_prepare_table(summary, out_dir)
+    return summary
+
+
+def check_scales(scales: int | list[int] | None) -> list[int]:
+    values = [scales] if isinstance(scales, int) else list(scales or [])
+    if not values or any(not isinstance(s, int) or s < 2 for s in values):
+        raise SRLabError(f"scales={values}: give integer scales >= 2, e.g. scales=[2,3,4]")
+    return sorted(set(values))
+
+
+def check_unique_stems(files: list[Path]) -> None:
+    """baby.png and baby.jpg would both become X2/babyx2.png."""
+    stems = Counter(path.stem for path in files)
+    clashes = [path.name for path in files if stems[path.stem] > 1]
+    if clashes:
+        raise SRLabError(
+            f"images in {files[0].parent} share a name with different extensions: "
+            f"{', '.join(clashes[:10])}; their LR files would overwrite each other: keep one"
+        )
+
+
+def prepare_image(path: Path, out_dir: Path, scales: list[int], overwrite: bool) -> dict[int, bool]:
+    """Write the missing LR images of one HR image; {scale: written (False: kept)}."""
+    targets = {scale: lr_path(out_dir, path.stem, scale) for scale in scales}
+    todo = [scale for scale, target in targets.items() if overwrite or not target.exists()]
+    if todo:
+        hr = read_image(path)
+        for scale in todo:
+            write_image(targets[scale], bicubic_downscale(mod_crop(hr, scale), scale))
+    return {scale: scale in todo for scale in scales}
+
+
+def lr_path(out_dir: Path, stem: str, scale: int) -> Path:
+    """DIV2K's layout: X2/0001x2.png."""
+    return out_dir / f"X{scale}" / f"{stem}x{scale}.png"
+
+
+def cancel(futures: list[Future]) -> None:
+    """Drop the images not started yet; the ones running finish (their writes are atomic)."""
+    for future in futures:
+        future.cancel()
+
+
+def print_prepare_table(summary: dict[int, dict[str, int]], out_dir: Path) -> None:
+    table = Table(title=f"LR images in {out_dir}")
+    for column in ("scale", "folder", "written", "kept"):
+        table.add_column(column, justify="right" if column in ("written", "kept") else "left")
+    for scale, count in summary.items():
+        folder = str(lr_path(out_dir, "", scale).parent)
+        table.add_row(f"x{scale}", folder, str(count["written"]), str(count["kept"]))
+    Console().print(table)
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="prepare")
+def main(cfg: DictConfig) -> dict[int, dict[str, int]] | None:
+    return run_entry_point(prepare, cfg)
+
+
+if __name__ == "__main__":
+    main()

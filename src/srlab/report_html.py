@@ -1,0 +1,243 @@
+"""report.html: a sweep's comparison as ONE self-contained file (inline CSS and JS, images as
+base64 data URIs, a Content-Security-Policy that forbids any network request), readable offline
+on a cluster, a laptop or a CI artifact. `srlab.compare` fills it; `screenshot()` photographs it
+with headless Chromium (for the README)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from srlab.errors import SRLabError
+
+# Headless Chromium that renders a local file and nothing else: no sandbox (CI runs as root), no
+# GPU, no background requests. Shared with the browser test.
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+INSTALL_HINT = "chromium not installed: run .ci/install_chromium.sh"
+
+# Only inline styles, inline scripts and data: images may load: a report that asked the network
+# for anything would show a console error instead of silently depending on it.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+
+STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px;
+       padding: 0 1rem; color: #1d1d1f; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
+table { border-collapse: collapse; width: 100%; }
+th, td { padding: .3rem .6rem; border-bottom: 1px solid #ddd; white-space: nowrap; }
+th { background: #f3f3f5; cursor: pointer; user-select: none; text-align: left; }
+th:hover { background: #e6e6ea; }
+th.number, td.number { text-align: right; font-variant-numeric: tabular-nums; }
+th[aria-sort=ascending]::after { content: " \\25B2"; }
+th[aria-sort=descending]::after { content: " \\25BC"; }
+td.best { font-weight: 700; }
+td.failed { color: #b00020; } td.unfinished { color: #a05a00; }
+td.status { white-space: normal; }
+img.plot { max-width: 100%; }
+.crops { display: flex; flex-wrap: wrap; gap: 1rem; }
+.crops figure { margin: 0; max-width: 340px; }
+.crops img { image-rendering: pixelated; border: 1px solid #ccc; }
+.crops figcaption { font-size: 12px; } .crops figcaption b { display: block; }
+.muted { color: #666; } code { font-size: 12px; }
+"""
+
+# Click a header to sort by it, again to reverse; numbers sort as numbers, blanks stay last.
+SCRIPT = """
+for (const table of document.querySelectorAll("table.sortable")) {
+  const headers = Array.from(table.tHead.rows[0].cells);
+  headers.forEach((header, column) => header.addEventListener("click", () => {
+    const ascending = header.getAttribute("aria-sort") !== "ascending";
+    headers.forEach(h => h.removeAttribute("aria-sort"));
+    header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    const numeric = header.classList.contains("number");
+    const key = row => row.cells[column].dataset.value;
+    const rows = Array.from(table.tBodies[0].rows);
+    rows.sort((a, b) => {
+      const x = key(a), y = key(b);
+      if (x === "" || y === "") return (x === "") - (y === "");
+      const order = numeric ? Number(x) - Number(y)
+                            : x.localeCompare(y, undefined, {numeric: true});
+      return ascending ? order : -order;
+    });
+    table.tBodies[0].append(...rows);
+  }));
+}
+"""
+
+
+@dataclass
+class Crop:
+    """One image of the side-by-side strip: a label (HR, bicubic, a run), a caption, the pixels."""
+
+    label: str
+    caption: str
+    image: np.ndarray  # uint8 (H, W, C)
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image[..., 0] if image.shape[2] == 1 else image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def table_html(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[tuple[Any, str]]],
+    numeric: Sequence[bool],
+    best: dict[int, int],
+) -> str:
+    """Each cell holds (value, text): the text shows, the full-precision value sorts."""
+    head = "".join(
+        f'<th scope="col" class="{"number" if right else "text"}" title="click to sort">'
+        f"{escape(name)}</th>"
+        for name, right in zip(columns, numeric, strict=True)
+    )
+    body = []
+    for index, row in enumerate(rows):
+        cells = []
+        for column, ((value, text), name) in enumerate(zip(row, columns, strict=True)):
+            classes = ["number"] if numeric[column] else []
+            if best.get(column) == index:
+                classes.append("best")
+            if name == "status":
+                classes.append("status")
+                if text.startswith("failed"):
+                    classes.append("failed")
+                elif text != "completed":
+                    classes.append("unfinished")
+            sort_value = "" if value is None else str(value)
+            cells.append(
+                f'<td class="{" ".join(classes)}" data-value="{escape(sort_value)}">'
+                f"{escape(text)}</td>"
+            )
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'<table class="sortable" id="comparison"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def crops_html(title: str, crops: Sequence[Crop], zoom: int = 2) -> str:
+    if not crops:
+        return '<p class="muted">No comparison images (images/&lt;set&gt;_&lt;image&gt;.png).</p>'
+    figures = "".join(
+        f'<figure><img src="{data_uri(png_bytes(crop.image))}" alt="{escape(crop.label)}" '
+        f'width="{zoom * crop.image.shape[1]}" height="{zoom * crop.image.shape[0]}">'
+        f"<figcaption><b>{escape(crop.label)}</b>{escape(crop.caption)}</figcaption></figure>"
+        for crop in crops
+    )
+    return (
+        f'<p class="muted">{escape(title)}; shown at {zoom}x.</p><div class="crops">{figures}</div>'
+    )
+
+
+def build_report(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[tuple[Any, str]]],
+    numeric: Sequence[bool],
+    best: dict[int, int],
+    plots: dict[str, bytes],
+    crops_title: str,
+    crops: Sequence[Crop],
+    run_details: Sequence[tuple[str, str, Sequence[str]]],
+) -> str:
+    """The whole page as one string. `plots` maps a heading to a PNG; `run_details` lists each
+    run's label, directory and overrides (to reproduce it)."""
+    plot_sections = "".join(
+        f"<h2>{escape(heading)}</h2>"
+        f'<img class="plot" src="{data_uri(png)}" alt="{escape(heading)}">'
+        for heading, png in plots.items()
+    )
+    details = "".join(
+        f"<li><b>{escape(label)}</b> <code>{escape(path)}</code><br>"
+        f"<code>{escape(' '.join(overrides)) or '(no overrides)'}</code></li>"
+        for label, path, overrides in run_details
+    )
+    generated = datetime.now().strftime("%Y-%m-%d %H:%M")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>srlab: {escape(title)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<h1>srlab comparison: {escape(title)}</h1>
+<p class="muted">Best validation metrics of each run; click a column header to sort.
+Generated by <code>python -m srlab.compare</code> on {generated}.</p>
+{table_html(columns, rows, numeric, best)}
+{plot_sections}
+<h2>The same crop, side by side</h2>
+{crops_html(crops_title, crops)}
+<h2>Runs</h2>
+<details><summary>Directories and overrides</summary><ul>{details}</ul></details>
+<script>{SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+def find_chromium() -> str | None:
+    for name in ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def screenshot(
+    html_path: str | Path, png_path: str | Path, width: int = 1280, height: int = 1600
+) -> None:
+    """A PNG of the page's first `width` x `height` pixels as headless Chromium renders it."""
+    chromium = find_chromium()
+    if chromium is None:
+        raise SRLabError(INSTALL_HINT)
+    png_path = Path(png_path).resolve()
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = png_path.with_name(f".{png_path.stem}.tmp.png")  # then renamed: never half a file
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [
+                chromium,
+                *HEADLESS_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={width},{height}",
+                f"--screenshot={tmp}",
+                Path(html_path).resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    os.replace(tmp, png_path)

@@ -1,0 +1,143 @@
+"""`python -m srlab.score`: PSNR/SSIM of a folder of SR results against their ground truth.
+
+    python -m srlab.score sr_dir=results/Set14/x4 hr_dir=data/benchmarks/Set14 scale=4 \
+        output=scores.json
+
+Files are matched by name: an SR file `baby.png` goes with the HR `baby.png` (any extension).
+SR names may also carry what SR tools append to the HR name, in any combination: `x4`, `_x4`,
+`-x4`, `_SR` (EDSR's `baby_x4_SR.png`, DIV2K's `0801x4.png`). HR is mod-cropped to the scale
+and both are scored by the protocol (Y channel, `scale` pixels shaved). A gray HR image is
+scored on its gray values; an RGB result for it is made gray as eval makes it (benchmarks.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import hydra
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from torch import Tensor
+
+from srlab.config import config_dir
+from srlab.data.benchmarks import gray_from_rgb
+from srlab.data.io import list_images, mod_crop, read_image
+from srlab.entry import run_entry_point
+from srlab.errors import SRLabError
+from srlab.ops.quality import psnr, ssim
+from srlab.summary import write_json
+
+log = logging.getLogger(__name__)
+
+
+def score(cfg: DictConfig) -> dict:
+    """{"images": [{"name", "psnr", "ssim"}], "mean": {"psnr", "ssim"}}; printed and written."""
+    for key, example in (("sr_dir", "results/x4"), ("hr_dir", "data/benchmarks/Set5")):
+        if not cfg.get(key):
+            raise SRLabError(f"{key} is not set; pass {key}={example}")
+    if not isinstance(cfg.get("scale"), int) or cfg.scale < 1:
+        raise SRLabError(f"scale={cfg.get('scale')} must be the integer scale, e.g. scale=4")
+    scale = cfg.scale
+    pairs = match_files(
+        list_images(cfg.sr_dir, "sr_dir"), list_images(cfg.hr_dir, "hr_dir"), scale
+    )
+
+    images = []
+    with Progress(transient=True) as progress:
+        for sr_path, hr_path in progress.track(pairs, description=f"scoring x{scale}"):
+            sr, hr = scored_pair(sr_path, hr_path, scale)
+            images.append(
+                {
+                    "name": hr_path.stem,
+                    "psnr": psnr(sr, hr, border=scale).item(),
+                    "ssim": ssim(sr, hr, border=scale).item(),
+                }
+            )
+    # The papers' set score: the mean of the per-image values.
+    mean = {key: float(np.mean([image[key] for image in images])) for key in ("psnr", "ssim")}
+    scores = {"images": images, "mean": mean}
+    print_scores_table(scores, scale, Path(cfg.sr_dir))
+    if cfg.get("output"):
+        write_json(cfg.output, scores)
+        log.info("scores written to %s", cfg.output)
+    return scores
+
+
+def match_files(sr_files: list[Path], hr_files: list[Path], scale: int) -> list[tuple[Path, Path]]:
+    """(SR, HR) pairs in HR name order; names that pair with nothing, or twice, are errors."""
+    hr_by_stem = {path.stem: path for path in hr_files}
+    suffix = re.compile(rf"(?:[_-]?(?:[xX]{scale}|SR|sr))+$")
+    matched: dict[str, list[Path]] = {}
+    unmatched_sr = []
+    for path in sr_files:
+        stem = path.stem if path.stem in hr_by_stem else suffix.sub("", path.stem)
+        if stem in hr_by_stem:
+            matched.setdefault(stem, []).append(path)
+        else:
+            unmatched_sr.append(path.name)
+    unmatched_hr = [path.name for path in hr_files if path.stem not in matched]
+    doubles = [f"{', '.join(p.name for p in paths)}" for paths in matched.values() if len(paths) > 1]
+    problems = []
+    if unmatched_sr:
+        problems.append(f"SR files with no HR of the same name: {_listing(unmatched_sr)}")
+    if unmatched_hr:
+        problems.append(f"HR files with no SR result: {_listing(unmatched_hr)}")
+    if doubles:
+        problems.append(f"SR files that match the same HR: {_listing(doubles)}")
+    if problems:
+        raise SRLabError(
+            f"sr_dir {sr_files[0].parent} and hr_dir {hr_files[0].parent} do not pair up: "
+            f"{'; '.join(problems)}. SR files must be named as their HR (optionally followed by "
+            f"x{scale}, _x{scale} or _SR); rename them or score a folder with exactly the results"
+        )
+    return [(matched[path.stem][0], path) for path in hr_files]
+
+
+def _listing(names: list[str], limit: int = 10) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def scored_pair(sr_path: Path, hr_path: Path, scale: int) -> tuple[Tensor, Tensor]:
+    """(1, C, H, W) SR and mod-cropped HR, C = 1 for a gray HR; size mismatches name both files."""
+    sr = read_image(sr_path)
+    hr = mod_crop(read_image(hr_path), scale)
+    if sr.shape[:2] != hr.shape[:2]:
+        raise SRLabError(
+            f"{sr_path} is {sr.shape[1]}x{sr.shape[0]} but its HR {hr_path} mod-cropped to "
+            f"x{scale} is {hr.shape[1]}x{hr.shape[0]}; an SR result must be the LR (HR/{scale}, "
+            "rounded down) upscaled by the scale: check scale= and the result"
+        )
+    sr_tensor, hr_tensor = (torch.from_numpy(image).permute(2, 0, 1)[None] for image in (sr, hr))
+    if hr.shape[2] == 1 and sr.shape[2] == 3:
+        return gray_from_rgb(sr_tensor.double() / 255), hr_tensor
+    if hr.shape[2] == 3 and sr.shape[2] == 1:
+        raise SRLabError(f"{sr_path} is gray but its HR {hr_path} is in colour; score an RGB result")
+    return sr_tensor, hr_tensor
+
+
+def print_scores_table(scores: dict, scale: int, sr_dir: Path) -> None:
+    table = Table(title=f"{sr_dir} (x{scale})")
+    for column in ("image", "PSNR (dB)", "SSIM"):
+        table.add_column(column, justify="left" if column == "image" else "right")
+    for image in scores["images"]:
+        table.add_row(image["name"], f"{image['psnr']:.2f}", f"{image['ssim']:.4f}")
+    mean = scores["mean"]
+    table.add_section()
+    table.add_row("mean", f"{mean['psnr']:.2f}", f"{mean['ssim']:.4f}", style="bold")
+    Console().print(table)
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="score")
+def main(cfg: DictConfig) -> dict | None:
+    return run_entry_point(score, cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""MATLAB-exact bicubic imresize: against MATLAB's own outputs, and torch against NumPy."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from srlab.ops.imresize import imresize
+from srlab.ops.imresize_numpy import imresize_numpy
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SET5 = ("baby", "bird", "butterfly", "head", "woman")
+SCALES = (1 / 2, 1 / 3, 1 / 4, 0.7, 1.5, 2, 3)
+
+
+def _read(relative: str) -> np.ndarray:
+    path = DATA / relative
+    if not path.exists():
+        pytest.skip(f"{path} not found: the shared reference data sits next to the repository")
+    return np.asarray(Image.open(path))
+
+
+def _to_chw(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
+
+
+def _to_hwc(image: torch.Tensor) -> np.ndarray:
+    return image.permute(1, 2, 0).numpy()
+
+
+@pytest.mark.parametrize("name", SET5)
+def test_x2_downscale_is_bit_exact_with_matlab(name):
+    hr = _read(f"benchmarks/Set5/{name}.png")
+    matlab_lr = _read(f"matlab_bicubic/Set5/x2/{name}x2.png")
+    hr = hr[: hr.shape[0] // 2 * 2, : hr.shape[1] // 2 * 2]  # mod-crop, as the protocol does
+
+    lr = _to_hwc(imresize(_to_chw(hr), scale=1 / 2))
+
+    identical = (lr == matlab_lr).mean()
+    assert identical == 1.0, f"{name}: only {identical:.4%} of pixels match MATLAB"
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_torch_matches_numpy_on_uint8(scale):
+    image = _read("benchmarks/Set14/comic.png")
+
+    expected = imresize_numpy(image, scale=scale)
+    resized = _to_hwc(imresize(_to_chw(image), scale=scale))
+
+    assert resized.dtype == np.uint8
+    np.testing.assert_array_equal(resized, expected)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_torch_matches_numpy_on_float(scale):
+    image = _read("benchmarks/Set14/comic.png").astype(np.float64) / 255
+
+    expected = imresize_numpy(image, scale=scale)
+    resized = _to_hwc(imresize(_to_chw(image), scale=scale))
+
+    np.testing.assert_allclose(resized, expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("size", "antialias"),
+    [((120, 50), True), ((300, 100), True), ((120, 83), False), ((500, 400), True)],
+    ids=["height-first", "width-first", "no-antialias", "upscale"],
+)
+def test_torch_matches_numpy_with_size(size, antialias):
+    image = _read("benchmarks/Set14/comic.png")
+
+    expected = imresize_numpy(image, size=size, antialias=antialias)
+    resized = _to_hwc(imresize(_to_chw(image), size=size, antialias=antialias))
+
+    np.testing.assert_array_equal(resized, expected)
+
+
+def test_torch_matches_numpy_on_a_grayscale_image():
+    image = _read("benchmarks/Set14/bridge.png")
+    assert image.ndim == 2
+
+    resized = imresize(torch.from_numpy(image.copy()), scale=1 / 3).numpy()
+
+    np.testing.assert_array_equal(resized, imresize_numpy(image, scale=1 / 3))
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        ((21, 30), (11, 15)),
+        ((3, 21, 30), (3, 11, 15)),
+        ((2, 3, 21, 30), (2, 3, 11, 15)),
+    ],
+)
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+def test_output_keeps_layout_and_dtype_with_ceil_size(shape, expected, dtype):
+    image = torch.randint(0, 256, shape).to(dtype)
+
+    resized = imresize(image, scale=1 / 2)
+
+    assert resized.shape == expected
+    assert resized.dtype == dtype
+
+
+def test_size_sets_each_dimension():
+    image = torch.randint(0, 256, (3, 21, 30), dtype=torch.uint8)
+
+    assert imresize(image, size=(7, 45)).shape == (3, 7, 45)
+
+
+def test_size_at_half_equals_scale_half():
+    image = torch.randint(0, 256, (3, 20, 30), dtype=torch.uint8)
+
+    assert torch.equal(imresize(image, size=(10, 15)), imresize(image, scale=0.5))
+
+
+def test_batched_equals_per_image():
+    batch = torch.randint(0, 256, (2, 3, 17, 23), dtype=torch.uint8)
+
+    resized = imresize(batch, scale=0.7)
+
+    expected = torch.stack([imresize(image, scale=0.7) for image in batch])
+    assert torch.equal(resized, expected)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_constant_float64_image_stays_constant(scale):
+    image = torch.full((3, 19, 26), 0.3, dtype=torch.float64)
+
+    resized = imresize(image, scale=scale)
+
+    torch.testing.assert_close(resized, torch.full_like(resized, 0.3), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "exactly one of scale or size"),
+        ({"scale": 0.5, "size": (8, 8)}, "exactly one of scale or size"),
+        ({"scale": 0}, "positive"),
+        ({"scale": -2.0}, "positive"),
+        ({"size": (0, 8)}, "positive integers"),
+    ],
+)
+def test_bad_scale_or_size_raises_value_error(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        imresize(torch.zeros(16, 16), **kwargs)
+
+
+@pytest.mark.parametrize("shape", [(16,), (1, 1, 1, 16, 16)])
+def test_wrong_ndim_raises_value_error(shape):
+    with pytest.raises(ValueError, match=r"\(H, W\), \(C, H, W\) or \(B, C, H, W\)"):
+        imresize(torch.zeros(shape), scale=0.5)
+
+
+def test_integer_dtype_other_than_uint8_raises_value_error():
+    with pytest.raises(ValueError, match="uint8 or floating"):
+        imresize(torch.zeros(16, 16, dtype=torch.int32), scale=0.5)

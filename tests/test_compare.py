@@ -1,0 +1,192 @@
+"""`python -m srlab.compare`: a real 2-job sweep side by side; failed and unfinished runs marked."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+from PIL import Image
+
+from srlab.compare import compare, load_config, short_names
+from srlab.errors import SRLabError
+
+TINY_SWEEP = [
+    "experiment=quick",
+    "model.n_resblocks=1,2",
+    "model.n_feats=8",
+    "trainer.max_steps=6",
+    "trainer.val_check_interval=3",
+    "logger=csv",
+    "data.repeat=1",
+    "data.num_workers=0",
+    "++trainer.limit_val_batches=2",  # 2 of Set5's 5 images: validation is most of the time
+]
+DEFAULTS = {"seed": 0, "model": {"n_resblocks": 16}, "module": {"optimizer": {"lr": 1e-4}}}
+
+
+def run_tiny_sweep(log_dir: Path) -> Path:
+    """`python -m srlab.train -m ...`, 2 jobs of a tiny net, as a user runs it; the sweep dir."""
+    result = subprocess.run(
+        [sys.executable, "-m", "srlab.train", "-m", *TINY_SWEEP, f"paths.log_dir={log_dir}"],
+        cwd=log_dir,
+        env={**os.environ, "WANDB_MODE": "offline"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep,) = (log_dir / "train" / "multiruns").iterdir()
+    return sweep
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_tiny_sweep(tmp_path_factory.mktemp("logs"))
+
+
+def summary_of(run_dir: Path) -> dict:
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def make_run(root: Path, name: str, overrides: list[str], summary: dict | None) -> Path:
+    """A run directory written by hand: .hydra/config.yaml (a few defaults with the overrides
+    applied, as Hydra composes it), .hydra/overrides.yaml and maybe summary.json."""
+    run = root / name
+    (run / ".hydra").mkdir(parents=True)
+    config = OmegaConf.merge(DEFAULTS, OmegaConf.from_dotlist(overrides))
+    OmegaConf.save(config, run / ".hydra" / "config.yaml")
+    (run / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    if summary is not None:
+        (run / "summary.json").write_text(json.dumps(summary))
+    return run
+
+
+def test_sweep_table_has_a_row_per_run_with_the_differing_override_and_summary_numbers(
+    sweep: Path, tmp_path: Path
+) -> None:
+    comparison = compare(load_config([str(sweep), f"output={tmp_path}"]))
+
+    rows = read_csv(tmp_path / "comparison.csv")
+    assert len(rows) == len(comparison.rows) == 2
+    assert sorted(row["n_resblocks"] for row in rows) == ["1", "2"]
+    assert "trainer.max_steps" not in rows[0] and "max_steps" not in rows[0]  # same in both
+    for row in rows:
+        summary = summary_of(sweep / row["run"])
+        assert row["status"] == "completed"
+        assert int(row["params"]) == summary["params"]
+        assert int(row["steps"]) == summary["steps"] == 6
+        assert float(row["wall_s"]) == summary["wall_s"]
+        for key in ("val/Set5/psnr", "val/Set5/ssim"):
+            assert float(row[key]) == summary["metrics"][key]
+    markdown = (tmp_path / "comparison.md").read_text()
+    assert "| run | n_resblocks | params | steps | wall_s | val/Set5/psnr |" in markdown
+    assert markdown.count("| completed |") == 2
+
+
+def test_sweep_plot_is_a_valid_png(sweep: Path, tmp_path: Path) -> None:
+    compare(load_config([str(sweep), f"output={tmp_path}"]))
+    with Image.open(tmp_path / "comparison.png") as image:
+        image.verify()
+    with Image.open(tmp_path / "comparison.png") as image:
+        assert image.format == "PNG"
+        assert image.width > 600 and image.height > 250
+
+
+def test_command_line_takes_the_sweep_dir_bare_and_writes_into_it(sweep: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "srlab.compare", str(sweep)],
+        env={**os.environ, "COLUMNS": "200"},  # rich's table width when not on a terminal
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "n_resblocks" in result.stdout
+    assert len(read_csv(sweep / "comparison.csv")) == 2
+    assert (sweep / "comparison.md").is_file() and (sweep / "comparison.png").is_file()
+    assert not (sweep / "report.html").exists()  # only with html=true
+
+
+def test_failed_and_unfinished_runs_are_marked_without_crashing(tmp_path: Path) -> None:
+    failed = {
+        "status": "failed",
+        "metrics": {},
+        "params": None,
+        "steps": 0,
+        "wall_s": 1.5,
+        "error": "SRLabError: Set14 not found under data/benchmarks/Set14\n  details",
+    }
+    running = {
+        "status": "running",
+        "metrics": {"val/Set5/psnr": 30.5, "val/Set5/ssim": 0.9},
+        "params": 1000,
+        "steps": 3,
+        "wall_s": 2.0,
+        "history": [{"step": 3, "wall_s": 2.0, "val/Set5/psnr": 30.5, "val/Set5/ssim": 0.9}],
+    }
+    make_run(tmp_path, "crashed", ["model.n_resblocks=4"], failed)
+    make_run(tmp_path, "never_started", ["model.n_resblocks=8"], None)
+    make_run(tmp_path, "halfway", ["module.optimizer.lr=1e-3"], running)
+
+    compare(load_config([str(tmp_path), "html=true"]))
+
+    rows = {row["run"]: row for row in read_csv(tmp_path / "comparison.csv")}
+    assert (
+        rows["crashed"]["status"]
+        == "failed: SRLabError: Set14 not found under data/benchmarks/Set14"
+    )
+    assert rows["never_started"]["status"] == "no summary"
+    assert rows["halfway"]["status"] == "unfinished"
+    assert float(rows["halfway"]["val/Set5/psnr"]) == 30.5
+    assert rows["crashed"]["val/Set5/psnr"] == "" and rows["crashed"]["params"] == ""
+    # a run without the override shows the value its config used
+    assert [rows[name]["n_resblocks"] for name in ("crashed", "never_started", "halfway")] == [
+        "4",
+        "8",
+        "16",
+    ]
+    assert [rows[name]["lr"] for name in ("crashed", "never_started", "halfway")] == [
+        "0.0001",
+        "0.0001",
+        "0.001",
+    ]
+    assert (tmp_path / "comparison.png").is_file() and (tmp_path / "report.html").is_file()
+
+
+def test_a_folder_of_sweeps_is_searched_and_clashing_names_get_their_sweep(tmp_path: Path) -> None:
+    done = {"status": "completed", "metrics": {"val/Set5/psnr": 31.0}, "params": 10, "steps": 2}
+    for sweep_name, jobs in (("2026-01-01_10-00-00", 2), ("2026-01-02_10-00-00", 1)):
+        for job in range(jobs):
+            make_run(tmp_path / sweep_name, str(job), [f"seed={job}"], done)
+    (tmp_path / "2026-01-01_10-00-00" / "0" / "csv").mkdir()  # a run's own folder: not a run
+
+    comparison = compare(load_config([str(tmp_path), f"output={tmp_path / 'out'}"]))
+
+    assert [row[0] for row in comparison.rows] == [
+        "2026-01-01_10-00-00/0",
+        "2026-01-01_10-00-00/1",
+        "2026-01-02_10-00-00/0",
+    ]
+
+
+def test_a_missing_or_empty_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SRLabError, match="no such directory"):
+        compare(load_config([f"runs=[{tmp_path / 'nowhere'}]"]))
+    with pytest.raises(SRLabError, match="no run directories below it"):
+        compare(load_config([str(tmp_path)]))
+
+
+def test_override_columns_are_named_by_their_shortest_unambiguous_ending() -> None:
+    keys = ["model.n_resblocks", "model.scale", "data.scale", "module/optimizer"]
+    assert short_names(keys) == ["n_resblocks", "model.scale", "data.scale", "optimizer"]

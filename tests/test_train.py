@@ -1,0 +1,161 @@
+"""End-to-end training: run directory contents, W&B offline files, resume, failures, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import REPO_ROOT, compose_train
+from srlab.errors import SRLabError
+from srlab.train import train
+
+STEPS = ["trainer.max_steps=4", "trainer.val_check_interval=2"]
+
+
+def summary_of(run_dir: Path) -> dict:
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def test_sample_run_writes_checkpoints_summary_and_wandb_offline_files(tmp_path: Path) -> None:
+    cfg = compose_train(tmp_path, [*STEPS, "logger=wandb"])
+    best_psnr = train(cfg)
+
+    run = tmp_path / "run"
+    summary = summary_of(run)
+    assert summary["status"] == "completed"
+    assert summary["steps"] == 4
+    assert summary["params"] > 0
+    assert summary["metrics"]["val/Set5/psnr"] == pytest.approx(best_psnr)
+    assert 0 < summary["metrics"]["val/Set5/ssim"] <= 1
+    assert [h["step"] for h in summary["history"]] == [2, 4]
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert len(list((run / "checkpoints").glob("best-step*.ckpt"))) == 1
+    assert list((run / "images").glob("Set5_*.png"))
+    wandb_files = list((tmp_path / "logs" / "wandb").rglob("offline-run-*/run-*.wandb"))
+    assert len(wandb_files) == 1 and wandb_files[0].stat().st_size > 0
+
+
+def test_folder_run_validates_on_the_folder_named_after_itself(
+    tmp_path: Path, image_folders: tuple[Path, Path]
+) -> None:
+    train_dir, val_dir = image_folders
+    cfg = compose_train(
+        tmp_path,
+        [
+            *STEPS,
+            "logger=csv",
+            "data=folder",
+            f"data.train_dir={train_dir}",
+            f"data.val_dir={val_dir}",
+        ],
+    )
+    train(cfg)
+    summary = summary_of(tmp_path / "run")
+    assert summary["status"] == "completed"
+    assert set(summary["metrics"]) >= {"val/my_val/psnr", "val/my_val/ssim"}
+    assert (tmp_path / "run" / "csv" / "metrics.csv").is_file()
+
+
+def test_resume_continues_from_the_saved_step(tmp_path: Path) -> None:
+    first = compose_train(tmp_path / "a", [*STEPS, "logger=none", "module.ema_decay=0.9"])
+    train(first)
+    last = tmp_path / "a" / "run" / "checkpoints" / "last.ckpt"
+
+    resumed = compose_train(
+        tmp_path / "b",
+        [
+            "trainer.max_steps=6",
+            "trainer.val_check_interval=2",
+            "logger=none",
+            "module.ema_decay=0.9",
+            f"ckpt_path={last}",
+        ],
+    )
+    train(resumed)
+    summary = summary_of(tmp_path / "b" / "run")
+    assert summary["steps"] == 6
+    assert [h["step"] for h in summary["history"]] == [2, 4, 6]  # history carried over
+    checkpoint = torch.load(
+        tmp_path / "b" / "run" / "checkpoints" / "last.ckpt", weights_only=False
+    )
+    assert checkpoint["global_step"] == 6
+    assert checkpoint["lr_schedulers"][0]["last_epoch"] == 6  # the schedule went on
+    assert int(checkpoint["state_dict"]["ema.n_averaged"]) == 6  # and so did the EMA
+
+
+def test_missing_training_folder_fails_with_a_clear_error_and_failed_summary(
+    tmp_path: Path, image_folders: tuple[Path, Path]
+) -> None:
+    _, val_dir = image_folders
+    missing = tmp_path / "nowhere"
+    cfg = compose_train(
+        tmp_path,
+        ["logger=none", "data=folder", f"data.train_dir={missing}", f"data.val_dir={val_dir}"],
+    )
+    with pytest.raises(SRLabError, match=str(missing)):
+        train(cfg)
+    summary = summary_of(tmp_path / "run")
+    assert summary["status"] == "failed"
+    assert str(missing) in summary["error"]
+
+
+def test_command_line_overrides_work_as_written(tmp_path: Path) -> None:
+    overrides = [
+        "scale=4",
+        "model.n_resblocks=1",
+        "model.n_feats=8",
+        "model.upsampler=deconv",
+        "data.patch_size=96",
+        "data.batch_size=4",
+        "data.num_workers=2",
+        "data.repeat=1",
+        "trainer.max_steps=2",
+        "trainer.val_check_interval=2",
+        "logger=csv",
+        "seed=1",
+        f"paths.log_dir={tmp_path}",
+    ]
+    command = [sys.executable, "-m", "srlab.train", *overrides]
+    subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True, timeout=300)
+    (run,) = (tmp_path / "train" / "runs").iterdir()
+    assert summary_of(run)["steps"] == 2
+    assert "scale=4" in (run / ".hydra" / "overrides.yaml").read_text()
+
+    resume = [
+        *overrides[:-1],
+        "trainer.max_steps=4",
+        f"ckpt_path={run}/checkpoints/last.ckpt",
+        f"paths.log_dir={tmp_path / 'resumed'}",
+    ]
+    completed = subprocess.run(
+        [sys.executable, "-m", "srlab.train", *resume],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    (resumed,) = (tmp_path / "resumed" / "train" / "runs").iterdir()
+    assert summary_of(resumed)["steps"] == 4
+
+
+def test_a_user_mistake_exits_1_with_a_short_message(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "srlab.train",
+        "data=folder",
+        f"data.train_dir={tmp_path}/none",
+        f"data.val_dir={tmp_path}",
+        "logger=none",
+        f"paths.log_dir={tmp_path}",
+    ]
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 1
+    assert f"{tmp_path}/none" in completed.stderr
+    assert "Traceback" not in completed.stderr
