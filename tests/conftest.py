@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +60,37 @@ def image_folders(tmp_path: Path, shared_data: Path) -> tuple[Path, Path]:
     for name in ("bird.png", "butterfly.png"):
         shutil.copy(shared_data / "benchmarks" / "Set5" / name, val)
     return train, val
+
+
+TINY_SWEEP = [
+    "experiment=quick",
+    "model.n_resblocks=1,2",
+    "model.n_feats=8",
+    "trainer.max_steps=6",
+    "trainer.val_check_interval=3",
+    "trainer.log_every_n_steps=2",
+    "logger=wandb",
+    "data.repeat=1",
+    "data.num_workers=0",
+    "++trainer.limit_val_batches=2",  # 2 of Set5's 5 images: validation is most of the time
+]
+
+
+@pytest.fixture(scope="session")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real `python -m srlab.train -m ...` of 2 tiny jobs, W&B offline; the sweep dir.
+
+    Shared by the sweep, compare and report tests (it is the suite's most expensive fixture).
+    """
+    log_dir = tmp_path_factory.mktemp("logs")
+    result = subprocess.run(
+        [sys.executable, "-m", "srlab.train", "-m", *TINY_SWEEP, f"paths.log_dir={log_dir}"],
+        cwd=log_dir,
+        env={**os.environ, "WANDB_MODE": "offline"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep_dir,) = (log_dir / "train" / "multiruns").iterdir()
+    return sweep_dir

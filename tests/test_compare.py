@@ -4,50 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from omegaconf import OmegaConf
 from PIL import Image
 
-from srlab.compare import compare, load_config, short_names
+from srlab.compare import compare, comparison_crops, load_config, run_names, short_names
+from srlab.data.io import write_image
 from srlab.errors import SRLabError
 
-TINY_SWEEP = [
-    "experiment=quick",
-    "model.n_resblocks=1,2",
-    "model.n_feats=8",
-    "trainer.max_steps=6",
-    "trainer.val_check_interval=3",
-    "logger=csv",
-    "data.repeat=1",
-    "data.num_workers=0",
-    "++trainer.limit_val_batches=2",  # 2 of Set5's 5 images: validation is most of the time
-]
 DEFAULTS = {"seed": 0, "model": {"n_resblocks": 16}, "module": {"optimizer": {"lr": 1e-4}}}
-
-
-def run_tiny_sweep(log_dir: Path) -> Path:
-    """`python -m srlab.train -m ...`, 2 jobs of a tiny net, as a user runs it; the sweep dir."""
-    result = subprocess.run(
-        [sys.executable, "-m", "srlab.train", "-m", *TINY_SWEEP, f"paths.log_dir={log_dir}"],
-        cwd=log_dir,
-        env={**os.environ, "WANDB_MODE": "offline"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    (sweep,) = (log_dir / "train" / "multiruns").iterdir()
-    return sweep
-
-
-@pytest.fixture(scope="module")
-def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run_tiny_sweep(tmp_path_factory.mktemp("logs"))
 
 
 def summary_of(run_dir: Path) -> dict:
@@ -164,6 +132,26 @@ def test_failed_and_unfinished_runs_are_marked_without_crashing(tmp_path: Path) 
     assert (tmp_path / "comparison.png").is_file() and (tmp_path / "report.html").is_file()
 
 
+def test_crops_are_hr_bicubic_and_each_runs_sr_cut_from_the_same_strip_panels(
+    tmp_path: Path,
+) -> None:
+    done = {"status": "completed", "metrics": {"val/Set5/psnr": 30.0}, "params": 10, "steps": 2}
+    for name, sr_level in (("a", 120), ("b", 140)):
+        run = make_run(tmp_path, name, [f"seed={sr_level}"], done)
+        panels = [np.full((16, 16, 3), level, np.uint8) for level in (0, 100, sr_level, 200)]
+        write_image(run / "images" / "Set5_bird.png", np.concatenate(panels, axis=1))
+    comparison = compare(load_config([str(tmp_path)]))
+
+    image, crops = comparison_crops(comparison, image=None)
+
+    assert image == "Set5_bird"
+    assert [crop.label for crop in crops] == ["HR", "bicubic", "a (seed=120)", "b (seed=140)"]
+    assert [int(crop.image.mean()) for crop in crops] == [200, 100, 120, 140]
+    assert "30.00 dB on Set5" in crops[2].caption
+    with pytest.raises(SRLabError, match="image=Set5_head: not in every run's images/"):
+        comparison_crops(comparison, image="Set5_head")
+
+
 def test_a_folder_of_sweeps_is_searched_and_clashing_names_get_their_sweep(tmp_path: Path) -> None:
     done = {"status": "completed", "metrics": {"val/Set5/psnr": 31.0}, "params": 10, "steps": 2}
     for sweep_name, jobs in (("2026-01-01_10-00-00", 2), ("2026-01-02_10-00-00", 1)):
@@ -188,5 +176,10 @@ def test_a_missing_or_empty_directory_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_override_columns_are_named_by_their_shortest_unambiguous_ending() -> None:
-    keys = ["model.n_resblocks", "model.scale", "data.scale", "module/optimizer"]
-    assert short_names(keys) == ["n_resblocks", "model.scale", "data.scale", "optimizer"]
+    keys = ["model.n_resblocks", "model.scale", "data.scale", "module/optimizer", "seed"]
+    assert short_names(keys) == ["n_resblocks", "model.scale", "data.scale", "optimizer", "seed"]
+
+
+def test_runs_are_named_by_their_directory_with_as_much_path_as_tells_them_apart() -> None:
+    paths = [Path("/logs/multiruns/a/0"), Path("/logs/multiruns/a/1"), Path("/logs/runs/b/0")]
+    assert run_names(paths) == ["a/0", "a/1", "b/0"]

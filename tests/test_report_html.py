@@ -19,17 +19,15 @@ from srlab.compare import compare as compare_runs
 from srlab.compare import load_config
 from srlab.report_html import HEADLESS_FLAGS, INSTALL_HINT, find_chromium, screenshot
 from test_compare import summary_of
-from test_compare import sweep as sweep  # noqa: F401  (the fixture: a real 2-job sweep)
 
-websocket = pytest.importorskip("websocket", reason="websocket-client (a dev dependency) missing")
 PSNR = "val/Set5/psnr"
 
 
 class DevTools:
     """Just enough of the Chrome DevTools Protocol: calls, and the events that arrive meanwhile."""
 
-    def __init__(self, url: str):
-        self.socket = websocket.create_connection(url, timeout=60)
+    def __init__(self, socket: Any):  # a websocket-client connection to a page target
+        self.socket = socket
         self.events: list[dict[str, Any]] = []
         self.last_id = 0
 
@@ -63,7 +61,8 @@ class DevTools:
             if method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
                 errors.append(" ".join(str(arg.get("value")) for arg in params["args"]))
             elif method == "Runtime.exceptionThrown":
-                errors.append(params["exceptionDetails"].get("text", "exception"))
+                details = params["exceptionDetails"]
+                errors.append(details.get("exception", {}).get("description") or details["text"])
             elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
                 errors.append(params["entry"]["text"])
         return errors
@@ -78,7 +77,7 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def report(sweep: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+def report(sweep: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("report")
     compare_runs(load_config([str(sweep), f"output={output}", "html=true"]))
     return output / "report.html"
@@ -89,6 +88,7 @@ def page(
     chromium: str, report: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DevTools]:
     """The report loaded in a fresh headless Chromium; its DevTools port read from its stderr."""
+    websocket = pytest.importorskip("websocket", reason="websocket-client (dev dependency) missing")
     profile = tmp_path_factory.mktemp("chromium")
     log = profile / "stderr.txt"
     with log.open("w") as stderr:
@@ -112,9 +112,12 @@ def page(
         no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with no_proxy.open(f"http://127.0.0.1:{port.group(1)}/json/list", timeout=30) as answer:
             targets = json.load(answer)
-        devtools = DevTools(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
+        url = next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"]
+        # no Origin header: Chromium refuses DevTools connections from unlisted origins
+        devtools = DevTools(websocket.create_connection(url, timeout=60, suppress_origin=True))
         for domain in ("Page", "Runtime", "Log"):
             devtools.call(f"{domain}.enable")
+        devtools.events.clear()  # what about:blank did
         devtools.call("Page.navigate", url=report.resolve().as_uri())
         devtools.wait_for("Page.loadEventFired")
         yield devtools

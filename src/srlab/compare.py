@@ -18,7 +18,6 @@ import io
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from srlab.config import NOISY_OVERRIDE_PREFIXES, config_dir
 from srlab.data.io import read_image
 from srlab.entry import run_entry_point
 from srlab.errors import SRLabError
+from srlab.files import write_atomic
 from srlab.ops.quality import psnr
 from srlab.report_html import Crop, build_report
 from srlab.summary import read_summary
@@ -95,7 +95,7 @@ class Comparison:
     """The table every output shows: one row per run, values as numbers where they are numbers."""
 
     runs: list[Run]
-    labels: list[str]  # run name and what differs, for plots and crops: `0 (n_resblocks=1)`
+    labels: list[str]  # run name and what differs, for legends and crops: `0 (n_resblocks=1)`
     columns: list[str]
     rows: list[list[Any]]
     val_sets: list[str]
@@ -143,12 +143,12 @@ def find_runs(paths: Sequence[Path]) -> list[Path]:
 
 
 def run_names(paths: Sequence[Path]) -> list[str]:
-    """Directory names, or paths relative to the common folder where two names clash."""
-    names = [path.name for path in paths]
-    if len(set(names)) == len(names):
-        return names
-    root = Path(os.path.commonpath(paths)) if len(paths) > 1 else paths[0].parent
-    return [str(path.relative_to(root)) or path.name for path in paths]
+    """Directory names (`3` in a multirun), with as many parent folders as tell them apart."""
+    for depth in range(1, max(len(path.parts) for path in paths) + 1):
+        names = ["/".join(path.parts[-depth:]) for path in paths]
+        if len(set(names)) == len(names):
+            return names
+    return [str(path) for path in paths]
 
 
 def parse_overrides(items: Sequence[Any]) -> dict[str, str]:
@@ -200,15 +200,14 @@ def load_run(path: Path, name: str) -> Run:
 
 
 def short_names(keys: Sequence[str]) -> list[str]:
-    """Each key by its shortest ending that no other key shares: `model.n_resblocks` ->
-    `n_resblocks`, but `model.scale` and `data.scale` stay whole."""
-    parts = [re.split(r"[./]", key) for key in keys]
+    """Each key by its shortest ending, in whole parts, that no other key shares:
+    `model.n_resblocks` -> `n_resblocks`, but `model.scale` and `data.scale` stay whole."""
+    parts = [re.split(r"[./]", key) for key in keys]  # config keys, and groups: module/optimizer
     names = []
     for key, segments in zip(keys, parts, strict=True):
         for length in range(1, len(segments) + 1):
-            ending = segments[-length:]
-            if sum(other[-length:] == ending for other in parts) == 1:
-                names.append(".".join(ending))
+            if sum(other[-length:] == segments[-length:] for other in parts) == 1:
+                names.append(key[len(key) - len("/".join(segments[-length:])) :])
                 break
         else:
             names.append(key)
@@ -251,7 +250,9 @@ def build_comparison(runs: list[Run]) -> Comparison:
         )
     labels = []
     for index, run in enumerate(runs):
-        what = ", ".join(f"{key}={column[index]}" for key, column in settings.items())
+        what = ", ".join(
+            f"{key}={column[index]}" for key, column in settings.items() if column[index]
+        )
         labels.append(f"{run.name} ({what})" if what else run.name)
     return Comparison(runs, labels, columns, rows, val_sets)
 
@@ -364,17 +365,26 @@ def plot_comparison(comparison: Comparison) -> bytes:
     ):
         for val_set, marker in zip(comparison.val_sets, "osD^v<>p*", strict=False):
             points = [
-                (run.summary.get(x_key), run.metrics.get(f"val/{val_set}/psnr"), label)
-                for run, label in zip(comparison.runs, comparison.labels, strict=True)
+                (run.summary.get(x_key), run.metrics.get(f"val/{val_set}/psnr"), run.name)
+                for run in comparison.runs
             ]
             points = [point for point in points if None not in point[:2]]
             if not points:
                 continue
             plotted = True
-            xs, ys, labels = zip(*points, strict=True)
+            xs, ys, _ = zip(*points, strict=True)
             axis.scatter(xs, ys, marker=marker, label=val_set, zorder=3)
-            for x, y, label in points:
-                axis.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+            middle = (min(xs) + max(xs)) / 2
+            for x, y, name in points:  # by run name: the table and the curves' legend say more
+                left = x > middle  # labels point inwards, so that none leaves the figure
+                axis.annotate(
+                    name,
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(-4 if left else 4, 4),
+                    ha="right" if left else "left",
+                    fontsize=7,
+                )
             baseline = bicubic_psnr(comparison.runs, val_set)
             if baseline is not None:
                 axis.axhline(baseline, color="gray", linestyle="--", linewidth=1)
@@ -391,7 +401,7 @@ def plot_comparison(comparison: Comparison) -> bytes:
         if x_key == "params" and xs and max(xs) > 20 * min(xs):
             axis.set_xscale("log")
         axis.set_xlabel(x_label)
-        axis.margins(x=0.2)  # room for the labels of the outermost points
+        axis.margins(x=0.1)
         axis.grid(alpha=0.3)
     axes[0].set_ylabel("best validation PSNR (dB)")
     if plotted and len(comparison.val_sets) > 1:
@@ -450,34 +460,38 @@ def comparison_crops(comparison: Comparison, image: str | None) -> tuple[str, li
         raise SRLabError(
             f"image={image}: not in every run's images/ folder; choose one of: {available}"
         )
-    val_set = image.split("_", 1)[0]
-    crops: list[Crop] = []
-    reference = None
-    for run in runs:
-        strip = read_image(run.path / "images" / f"{image}.png")
-        if strip.shape[1] % 4:
-            continue
-        _, bicubic, sr, hr = np.split(strip, 4, axis=1)
-        if reference is None:
-            reference = hr
-            border = int(OmegaConf.select(run.config, "scale", default=0) or 0)
-            crops += [
-                Crop("HR", "ground truth", hr),
-                Crop(
-                    "bicubic",
-                    caption(bicubic, hr, border, bicubic_psnr(runs, val_set), val_set),
-                    bicubic,
-                ),
-            ]
-        if sr.shape != reference.shape:
-            continue  # another crop size: not the same place
+    # images/<set>_<image>.png; a set's name may hold "_" too
+    named = [name for name in comparison.val_sets if image.startswith(f"{name}_")]
+    val_set = max(named, key=len) if named else image.split("_", 1)[0]
+    strips = [(run, read_strip(run.path / "images" / f"{image}.png")) for run in runs]
+    strips = [(run, strip) for run, strip in strips if strip is not None]
+    if not strips:
+        return image, []
+    _, bicubic, _, hr = np.split(strips[0][1], 4, axis=1)
+    border = int(OmegaConf.select(strips[0][0].config, "scale", default=0) or 0)
+    set_psnr = bicubic_psnr(runs, val_set)
+    crops = [
+        Crop("HR", "ground truth", hr),
+        Crop("bicubic", caption(bicubic, hr, border, set_psnr, val_set), bicubic),
+    ]
+    for run, strip in strips:
+        sr = np.split(strip, 4, axis=1)[2]
+        if sr.shape != hr.shape:
+            continue  # saved with another crop size: not the same place
+        set_psnr = run.metrics.get(f"val/{val_set}/psnr")
         label = comparison.labels[comparison.runs.index(run)]
-        crops.append(
-            Crop(
-                label, caption(sr, hr, border, run.metrics.get(f"val/{val_set}/psnr"), val_set), sr
-            )
-        )
+        crops.append(Crop(label, caption(sr, hr, border, set_psnr, val_set), sr))
     return image, crops
+
+
+def read_strip(path: Path) -> np.ndarray | None:
+    """A comparison strip, or None when it is unreadable or not 4 equal panels: one run's broken
+    image leaves it out of the crops, not the report."""
+    try:
+        strip = read_image(path)
+    except SRLabError:
+        return None
+    return strip if strip.shape[1] % 4 == 0 else None
 
 
 def caption(
@@ -495,24 +509,6 @@ def caption(
 
 
 # ---------------------------------------------------------------- writing
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write so that a reader or a crash never sees half a file (tmp + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the report from the team
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def compare_runs(
@@ -535,32 +531,7 @@ def compare_runs(
         "comparison.png": plot,
     }
     if html:
-        image_name, crops = comparison_crops(comparison, image)
-        files["report.html"] = build_report(
-            title=title,
-            columns=comparison.columns,
-            rows=[
-                [
-                    (value, format_value(name, value))
-                    for name, value in zip(comparison.columns, row, strict=True)
-                ]
-                for row in comparison.rows
-            ],
-            numeric=[
-                is_numeric(column, comparison.rows) for column in range(len(comparison.columns))
-            ],
-            best=best_rows(comparison),
-            plots={
-                "PSNR against parameters and training time": plot,
-                "Learning curves": plot_learning_curves(comparison),
-            },
-            crops_title=f"{image_name}: the same crop in every run (last validation)",
-            crops=crops,
-            run_details=[
-                (label, str(run.path), [f"{k}={v}" for k, v in run.overrides.items()])
-                for run, label in zip(runs, comparison.labels, strict=True)
-            ],
-        ).encode()
+        files["report.html"] = html_report(comparison, title, plot, image).encode()
     for name, data in files.items():
         write_atomic(output / name, data)
         comparison.files[name] = output / name
@@ -569,6 +540,31 @@ def compare_runs(
         f"wrote {', '.join(str(path) for path in comparison.files.values())}", highlight=False
     )
     return comparison
+
+
+def html_report(comparison: Comparison, title: str, plot: bytes, image: str | None) -> str:
+    image_name, crops = comparison_crops(comparison, image)
+    columns = comparison.columns
+    return build_report(
+        title=title,
+        columns=columns,
+        rows=[
+            [(value, format_value(name, value)) for name, value in zip(columns, row, strict=True)]
+            for row in comparison.rows
+        ],
+        numeric=[is_numeric(column, comparison.rows) for column in range(len(columns))],
+        best=best_rows(comparison),
+        plots={
+            "PSNR against parameters and training time": plot,
+            "Learning curves": plot_learning_curves(comparison),
+        },
+        crops_title=f"{image_name}, centre crop, from each run's last validation",
+        crops=crops,
+        run_details=[
+            (label, str(run.path), [f"{key}={value}" for key, value in run.overrides.items()])
+            for run, label in zip(comparison.runs, comparison.labels, strict=True)
+        ],
+    )
 
 
 def compare(cfg: DictConfig) -> Comparison:

@@ -49,10 +49,43 @@ def task_overrides() -> list[str]:
     return [o for o in overrides if not o.lstrip("+~").startswith(NOISY_OVERRIDE_PREFIXES)]
 
 
+SWEEP_FUNCTIONS = ("choice(", "range(", "interval(", "glob(", "tag(", "shuffle(", "sort(")
+
+
+def is_sweep(value: str) -> bool:
+    """`1,2,4` or `choice(...)`: a value that Hydra's sweepers expand into several jobs."""
+    depth = 0
+    for char in value:
+        depth += char in "[{(" and 1 or (char in "]})" and -1 or 0)
+        if char == "," and depth == 0:
+            return True
+    return value.startswith(SWEEP_FUNCTIONS)
+
+
+def swept_keys() -> set[str]:
+    """Keys the current multirun varies: its command-line sweeps and its sweeper's params."""
+    group = sweep_group()
+    if group is None:
+        return set()
+    from hydra.core.hydra_config import HydraConfig
+
+    multirun = Path(HydraConfig.get().sweep.dir) / "multirun.yaml"
+    if not multirun.is_file():
+        return set()
+    hydra_config = OmegaConf.load(multirun).hydra
+    overrides = [o.lstrip("+~").split("=", 1) for o in hydra_config.overrides.task]
+    keys = {key for key, *value in overrides if value and is_sweep(value[0])}
+    return keys | set(hydra_config.sweeper.get("params") or {})
+
+
 def run_name() -> str:
-    """`n_resblocks=8,upsampler=deconv`: the overrides, each by its last key."""
-    short = [o.lstrip("+~").split("=", 1) for o in task_overrides()]
-    return ",".join(f"{k.split('.')[-1]}={v}" for k, v in short if len(k)) or "default"
+    """`n_resblocks=8,upsampler=deconv`: what this job sets (in a sweep: what it varies),
+    each key by its last part."""
+    pairs = [o.lstrip("+~").split("=", 1) for o in task_overrides()]
+    varied = swept_keys()
+    if varied:
+        pairs = [pair for pair in pairs if pair[0] in varied]
+    return ",".join(f"{k.split('.')[-1]}={v}" for k, v in pairs) or "default"
 
 
 def sweep_group() -> str | None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from srlab.errors import SRLabError
 
@@ -26,7 +27,7 @@ def run_entry_point(function: Callable[[Any], Any], cfg: Any) -> Any:
     try:
         return function(cfg)
     except SRLabError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         if in_multirun():
             return None
         sys.exit(1)

@@ -1,4 +1,4 @@
-"""`python -m srlab.eval`: a checkpoint (or the bicubic baseline) on benchmark sets, by the protocol.
+"""`python -m srlab.eval`: a checkpoint, or the bicubic baseline, on benchmark sets by the protocol.
 
     python -m srlab.eval ckpt_path=logs/train/runs/<run>/checkpoints/last.ckpt scale=2 \
         data.sets=[Set5,Set14]
@@ -15,15 +15,14 @@ import logging
 import hydra
 import numpy as np
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from torch import Tensor, nn
 
-from srlab.config import config_dir
-from srlab.data.benchmarks import BenchmarkSet, gray_from_rgb, resolve_set
+from srlab.config import config_dir, instantiate
+from srlab.data.benchmarks import BenchmarkSet, as_batch, gray_from_rgb, resolve_set
 from srlab.data.datasets import to_tensor
 from srlab.entry import run_entry_point
 from srlab.errors import SRLabError
@@ -62,6 +61,7 @@ def evaluate(cfg: DictConfig) -> dict[str, dict[str, float]]:
         BenchmarkSet(name, folder, scale, lr_dirs.get(name))
         for name, folder in (resolve_set(str(spec), cfg.paths.data_dir) for spec in cfg.data.sets)
     ]
+    check_unique_names(sets)
     device = pick_device(cfg.device)
     net = instantiate(cfg.model).to(device)
     results = {}
@@ -77,6 +77,16 @@ def evaluate(cfg: DictConfig) -> dict[str, dict[str, float]]:
     return results
 
 
+def check_unique_names(sets: list[BenchmarkSet]) -> None:
+    names = [benchmark.name for benchmark in sets]
+    for name in {name for name in names if names.count(name) > 1}:
+        folders = ", ".join(str(b.folder) for b in sets if b.name == name)
+        raise SRLabError(
+            f"data.sets has two sets named {name} ({folders}): their results would overwrite "
+            "each other; rename one folder"
+        )
+
+
 def pick_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -89,6 +99,7 @@ def pick_device(device: str) -> torch.device:
 
 
 def describe(cfg: DictConfig) -> str:
+    """What was evaluated: bicubic, or the checkpoint's path."""
     target = str(cfg.model.get("_target_", ""))
     return "bicubic" if target.endswith(".Bicubic") else str(cfg.model.get("path", target))
 
@@ -107,7 +118,7 @@ def evaluate_set(
     task = progress.add_task(f"{benchmark.name} x{scale}", total=len(benchmark))
     for image in benchmark:
         sr = super_resolve(net, image.lr, scale, device, tile, tile_overlap)
-        hr = torch.from_numpy(image.hr).permute(2, 0, 1)[None].to(device)
+        hr = as_batch(image.hr).to(device)
         psnr.update(sr, hr)
         ssim.update(sr, hr)
         progress.advance(task)
@@ -149,7 +160,7 @@ def input_channels(net: nn.Module) -> int | None:
 
 def print_results_table(results: dict[str, dict[str, float]], scale: int, model: str) -> None:
     """Set x PSNR/SSIM, as the papers print them."""
-    table = Table(title=f"x{scale}: {model}")
+    table = Table(title=f"x{scale}", caption=model)
     for column in ("set", "images", "PSNR (dB)", "SSIM"):
         table.add_column(column, justify="left" if column == "set" else "right")
     for name, result in results.items():

@@ -84,6 +84,14 @@ class WandbLogger(LightningWandbLogger):
             settings={"init_timeout": 60, "console": "off", "silent": True},
         )
 
+    @rank_zero_only
+    def finalize(self, status: str) -> None:
+        """Close the run: the next job of an in-process sweep must not log into this one."""
+        super().finalize(status)
+        if self._experiment is not None:
+            self._experiment.finish(exit_code=0 if status == "success" else 1)
+            self._experiment = None
+
     @property
     def experiment(self):
         try:

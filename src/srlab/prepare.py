@@ -65,9 +65,7 @@ def prepare(cfg: DictConfig) -> dict[int, dict[str, int]]:
         except BaseException:
             cancel(futures)
             raise
-    summary = {
-        scale: {"written": c["written"], "kept": c["kept"]} for scale, c in counts.items()
-    }
+    summary = {scale: {"written": c["written"], "kept": c["kept"]} for scale, c in counts.items()}
     print_prepare_table(summary, out_dir)
     return summary
 

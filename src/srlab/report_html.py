@@ -46,7 +46,7 @@ STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px;
        padding: 0 1rem; color: #1d1d1f; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
-table { border-collapse: collapse; width: 100%; }
+table { border-collapse: collapse; width: 100%; } .scroll { overflow-x: auto; }
 th, td { padding: .3rem .6rem; border-bottom: 1px solid #ddd; white-space: nowrap; }
 th { background: #f3f3f5; cursor: pointer; user-select: none; text-align: left; }
 th:hover { background: #e6e6ea; }
@@ -64,10 +64,14 @@ img.plot { max-width: 100%; }
 .muted { color: #666; } code { font-size: 12px; }
 """
 
-# Click a header to sort by it, again to reverse; numbers sort as numbers, blanks stay last.
+# Click a header (or Enter on it) to sort by it, again to reverse; numbers sort as numbers, blanks
+# stay last.
 SCRIPT = """
 for (const table of document.querySelectorAll("table.sortable")) {
   const headers = Array.from(table.tHead.rows[0].cells);
+  headers.forEach(header => header.addEventListener("keydown", event => {
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); header.click(); }
+  }));
   headers.forEach((header, column) => header.addEventListener("click", () => {
     const ascending = header.getAttribute("aria-sort") !== "ascending";
     headers.forEach(h => h.removeAttribute("aria-sort"));
@@ -115,8 +119,8 @@ def table_html(
 ) -> str:
     """Each cell holds (value, text): the text shows, the full-precision value sorts."""
     head = "".join(
-        f'<th scope="col" class="{"number" if right else "text"}" title="click to sort">'
-        f"{escape(name)}</th>"
+        f'<th scope="col" class="{"number" if right else "text"}" tabindex="0" '
+        f'title="click to sort">{escape(name)}</th>'
         for name, right in zip(columns, numeric, strict=True)
     )
     body = []
@@ -139,8 +143,8 @@ def table_html(
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        f'<table class="sortable" id="comparison"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f'<div class="scroll"><table class="sortable" id="comparison"><thead><tr>{head}</tr>'
+        f"</thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import hydra
 import numpy as np
-import torch
 from omegaconf import DictConfig
 from rich.console import Console
 from rich.progress import Progress
@@ -26,7 +26,7 @@ from rich.table import Table
 from torch import Tensor
 
 from srlab.config import config_dir
-from srlab.data.benchmarks import gray_from_rgb
+from srlab.data.benchmarks import as_batch, gray_from_rgb
 from srlab.data.io import list_images, mod_crop, read_image
 from srlab.entry import run_entry_point
 from srlab.errors import SRLabError
@@ -44,9 +44,7 @@ def score(cfg: DictConfig) -> dict:
     if not isinstance(cfg.get("scale"), int) or cfg.scale < 1:
         raise SRLabError(f"scale={cfg.get('scale')} must be the integer scale, e.g. scale=4")
     scale = cfg.scale
-    pairs = match_files(
-        list_images(cfg.sr_dir, "sr_dir"), list_images(cfg.hr_dir, "hr_dir"), scale
-    )
+    pairs = match_files(list_images(cfg.sr_dir, "sr_dir"), list_images(cfg.hr_dir, "hr_dir"), scale)
 
     images = []
     with Progress(transient=True) as progress:
@@ -72,17 +70,16 @@ def score(cfg: DictConfig) -> dict:
 def match_files(sr_files: list[Path], hr_files: list[Path], scale: int) -> list[tuple[Path, Path]]:
     """(SR, HR) pairs in HR name order; names that pair with nothing, or twice, are errors."""
     hr_by_stem = {path.stem: path for path in hr_files}
-    suffix = re.compile(rf"(?:[_-]?(?:[xX]{scale}|SR|sr))+$")
     matched: dict[str, list[Path]] = {}
     unmatched_sr = []
     for path in sr_files:
-        stem = path.stem if path.stem in hr_by_stem else suffix.sub("", path.stem)
-        if stem in hr_by_stem:
+        stem = hr_stem(path.stem, hr_by_stem, scale)
+        if stem is not None:
             matched.setdefault(stem, []).append(path)
         else:
             unmatched_sr.append(path.name)
     unmatched_hr = [path.name for path in hr_files if path.stem not in matched]
-    doubles = [f"{', '.join(p.name for p in paths)}" for paths in matched.values() if len(paths) > 1]
+    doubles = [" & ".join(p.name for p in paths) for paths in matched.values() if len(paths) > 1]
     problems = []
     if unmatched_sr:
         problems.append(f"SR files with no HR of the same name: {_listing(unmatched_sr)}")
@@ -97,6 +94,19 @@ def match_files(sr_files: list[Path], hr_files: list[Path], scale: int) -> list[
             f"x{scale}, _x{scale} or _SR); rename them or score a folder with exactly the results"
         )
     return [(matched[path.stem][0], path) for path in hr_files]
+
+
+def hr_stem(sr_stem: str, hr_stems: Iterable[str], scale: int) -> str | None:
+    """The HR name an SR name stands for: itself, or itself less suffixes (`_x4`, `x4`, `_SR`)
+    taken off one at a time from the end until it names an HR image."""
+    suffix = re.compile(rf"[_-]?(?:[xX]{scale}|SR|sr)$")
+    stem = sr_stem
+    while stem not in hr_stems:
+        shorter = suffix.sub("", stem, count=1)
+        if shorter in (stem, ""):
+            return None
+        stem = shorter
+    return stem
 
 
 def _listing(names: list[str], limit: int = 10) -> str:
@@ -114,11 +124,13 @@ def scored_pair(sr_path: Path, hr_path: Path, scale: int) -> tuple[Tensor, Tenso
             f"x{scale} is {hr.shape[1]}x{hr.shape[0]}; an SR result must be the LR (HR/{scale}, "
             "rounded down) upscaled by the scale: check scale= and the result"
         )
-    sr_tensor, hr_tensor = (torch.from_numpy(image).permute(2, 0, 1)[None] for image in (sr, hr))
+    sr_tensor, hr_tensor = as_batch(sr), as_batch(hr)
     if hr.shape[2] == 1 and sr.shape[2] == 3:
         return gray_from_rgb(sr_tensor.double() / 255), hr_tensor
     if hr.shape[2] == 3 and sr.shape[2] == 1:
-        raise SRLabError(f"{sr_path} is gray but its HR {hr_path} is in colour; score an RGB result")
+        raise SRLabError(
+            f"{sr_path} is gray but its HR {hr_path} is in colour; score an RGB result"
+        )
     return sr_tensor, hr_tensor
 
 

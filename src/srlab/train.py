@@ -13,6 +13,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from srlab.config import config_dir, instantiate
+from srlab.distributed import ddp_job
 from srlab.entry import run_entry_point
 from srlab.report import print_run_table
 from srlab.summary import mark_failed, read_summary
@@ -53,9 +54,10 @@ def train(cfg: DictConfig) -> float | None:
     try:
         if cfg.get("seed") is not None:
             L.seed_everything(cfg.seed, workers=True)
-        datamodule, module, trainer = build(cfg)
-        log_run_config(trainer, cfg, module)
-        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        with ddp_job():
+            datamodule, module, trainer = build(cfg)
+            log_run_config(trainer, cfg, module)
+            trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     except BaseException as error:
         if rank_zero_only.rank == 0:
             mark_failed(summary_path, error, wall_s=round(time.time() - started, 2))

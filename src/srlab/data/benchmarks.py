@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from srlab.config import asset_dir
@@ -114,13 +115,17 @@ class BenchmarkSet:
         """The LR partner `{stem}x{scale}.png` of every HR image; missing ones are listed."""
         suffix = f"x{self.scale}"
         available = {path.stem: path for path in list_images(lr_dir, f"LR images of {self.name}")}
-        missing = [path.name for path in self.files if path.stem + suffix not in available]
+        missing = [
+            f"{path.stem}{suffix}.png (for {path.name})"
+            for path in self.files
+            if path.stem + suffix not in available
+        ]
         if missing:
             raise SRLabError(
                 f"{len(missing)} HR images of {self.name} ({self.folder}) have no LR partner "
-                f"{{stem}}{suffix}.png in {lr_dir}: {', '.join(missing[:10])}; make them with "
-                f"python -m srlab.prepare hr_dir={self.folder} out_dir=... scales=[{self.scale}], "
-                f"or drop data.lr_dirs.{self.name} to degrade HR exactly"
+                f"in {lr_dir}: {', '.join(missing[:10])}; make them with python -m srlab.prepare "
+                f"hr_dir={self.folder} out_dir=... scales=[{self.scale}], or drop "
+                f"data.lr_dirs.{self.name} to degrade HR exactly"
             )
         return [available[path.stem + suffix] for path in self.files]
 
@@ -137,6 +142,11 @@ class BenchmarkSet:
 def _size(image: np.ndarray) -> str:
     """W x H x C, as image viewers say it."""
     return f"{image.shape[1]}x{image.shape[0]}x{image.shape[2]}"
+
+
+def as_batch(image: np.ndarray) -> Tensor:
+    """uint8 (H, W, C) -> uint8 (1, C, H, W), the layout the metrics take."""
+    return torch.from_numpy(np.require(image, requirements=["C", "W"])).permute(2, 0, 1)[None]
 
 
 def gray_from_rgb(sr: Tensor) -> Tensor:

@@ -14,9 +14,9 @@ from typing import Any
 
 import torch
 from hydra.errors import InstantiationException
-from hydra.utils import instantiate
 from torch import nn
 
+from srlab.config import instantiate
 from srlab.errors import SRLabError
 
 NET_PREFIX = "net."

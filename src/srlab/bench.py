@@ -1,0 +1,243 @@
+"""`python -m srlab.bench`: how fast training, data loading, resizing and inference are here.
+
+Writes logs/bench/<time>/results.json and prints a Markdown table: each figure's median and
+spread over `repeats` runs, the machine and the configuration. Speeds are measured side by side
+in one process (Lightning and the plain loop alternate), so that their ratios hold on a busy
+machine even when the absolute numbers do not. What each figure includes: `results["setup"]`
+and the docstrings of srlab/benchmarks/.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import hydra
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, OmegaConf
+
+from srlab.benchmarks.common import AUTOCAST_DTYPES, machine_info, spread, training_device
+from srlab.benchmarks.data_speed import draw_batches, loader_samples_per_s
+from srlab.benchmarks.inference_speed import forwards, peak_memory_method, time_inference
+from srlab.benchmarks.report import inference_key, markdown
+from srlab.benchmarks.resize_speed import load_sets, time_resizes, time_resizes_with_threads
+from srlab.benchmarks.train_speed import (
+    lightning_config,
+    lightning_steps_per_s,
+    plain_steps_per_s,
+)
+from srlab.config import config_dir, instantiate
+from srlab.entry import run_entry_point
+from srlab.errors import SRLabError
+from srlab.summary import write_json
+
+log = logging.getLogger(__name__)
+Samples = dict[str, list[float]]
+UNITS = {
+    "train_step_ratio_vs_plain": "Lightning / plain",
+    "train_steps_per_s_lightning": "steps/s",
+    "train_steps_per_s_plain": "steps/s",
+    "lightning_overhead_ms_per_step": "ms",
+    "data_over_model": "loader / model",
+    "loader_samples_per_s": "samples/s",
+    "model_samples_per_s": "samples/s",
+    "imresize_speedup_vs_numpy": "NumPy time / torch time",
+    "imresize_speedup_vs_numpy_1_thread": "NumPy time / torch time",
+    "imresize_torch_s": "s",
+    "imresize_numpy_s": "s",
+}
+
+
+def unit_of(figure: str) -> str:
+    if figure in UNITS:
+        return UNITS[figure]
+    return "MP/s" if figure.endswith("_mp_per_s") else "MiB"
+
+
+def compose_train(overrides: list[str]) -> DictConfig:
+    """conf/train.yaml with `overrides`, as the command line would compose it."""
+    if GlobalHydra.instance().is_initialized():
+        return compose("train", overrides=overrides)
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose("train", overrides=overrides)
+
+
+def bench_training(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Samples:
+    """Per repeat: Lightning, then the plain loop, then the loader alone (A/B/C, A/B/C...)."""
+    warmup, steps = cfg.train.warmup_steps, cfg.train.steps
+    datamodule = instantiate(train_cfg.data)
+    datamodule.setup("fit")
+    loader = datamodule.train_dataloader()
+    batches = draw_batches(loader, cfg.train.distinct_batches)
+    batches_path = out_dir / "batches.pt"
+    torch.save(batches, batches_path)
+    batch_size = len(batches[0]["hr"])
+    samples: Samples = defaultdict(list)
+    try:
+        for repeat in range(cfg.repeats):
+            log.info("training speed, repeat %d/%d: Lightning", repeat + 1, cfg.repeats)
+            run_dir = out_dir / "train_runs" / str(repeat)
+            run_cfg = lightning_config(train_cfg, run_dir, batches_path, len(loader), warmup, steps)
+            lightning = lightning_steps_per_s(run_cfg, warmup, steps)
+            log.info("training speed, repeat %d/%d: plain loop", repeat + 1, cfg.repeats)
+            plain = plain_steps_per_s(train_cfg, batches, warmup, steps)
+            log.info("loader speed, repeat %d/%d", repeat + 1, cfg.repeats)
+            delivered = loader_samples_per_s(loader, cfg.loader.warmup_batches, cfg.loader.batches)
+            samples["train_step_ratio_vs_plain"].append(lightning / plain)
+            samples["train_steps_per_s_lightning"].append(lightning)
+            samples["train_steps_per_s_plain"].append(plain)
+            samples["lightning_overhead_ms_per_step"].append(1000 * (1 / lightning - 1 / plain))
+            samples["data_over_model"].append(delivered / (plain * batch_size))
+            samples["loader_samples_per_s"].append(delivered)
+            samples["model_samples_per_s"].append(plain * batch_size)
+    finally:
+        batches_path.unlink(missing_ok=True)
+        del loader  # stops the persistent workers
+    return samples
+
+
+def bench_resize(cfg: DictConfig) -> tuple[Samples, bool, str]:
+    """Per repeat: every image at every scale, torch and NumPy alternating; also with torch on
+    one thread. Returns the samples, whether every output was identical, and what was used."""
+    images = load_sets(list(cfg.resize.sets), [str(d) for d in cfg.resize.data_dirs])
+    if not images:
+        raise SRLabError(
+            f"no image for the resize benchmark: resize.sets={list(cfg.resize.sets)} found under "
+            f"none of resize.data_dirs={list(cfg.resize.data_dirs)}"
+        )
+    scales = list(cfg.resize.scales)
+    time_resizes(dict(list(images.items())[:1]), scales)  # warm-up: first calls, allocations
+    samples: Samples = defaultdict(list)
+    identical = True
+    for repeat in range(cfg.repeats):
+        log.info("imresize speed, repeat %d/%d", repeat + 1, cfg.repeats)
+        timing = time_resizes(images, scales)
+        single = time_resizes_with_threads(images, scales, threads=1)
+        identical &= timing.identical and single.identical
+        samples["imresize_speedup_vs_numpy"].append(timing.numpy_s / timing.torch_s)
+        samples["imresize_speedup_vs_numpy_1_thread"].append(single.numpy_s / single.torch_s)
+        samples["imresize_torch_s"].append(timing.torch_s)
+        samples["imresize_numpy_s"].append(timing.numpy_s)
+    megapixels = sum(image.shape[0] * image.shape[1] for image in images.values()) / 1e6
+    sets = sorted({name.split("/")[0] for name in images})
+    used = f"{', '.join(sets)}: {len(images)} images, {megapixels:.2f} MP"
+    return samples, identical, used
+
+
+def bench_inference(cfg: DictConfig, train_cfg: DictConfig) -> Samples:
+    """Per scale and LR size: one untimed pass of each kind, then `repeats` timed ones."""
+    device = training_device(str(train_cfg.trainer.accelerator))
+    autocast_dtype = AUTOCAST_DTYPES.get(str(train_cfg.trainer.precision))
+    generator = torch.Generator().manual_seed(0)
+    samples: Samples = defaultdict(list)
+    for scale in cfg.inference.scales:
+        net = instantiate(train_cfg.model, scale=scale).to(device).eval()
+        passes = forwards(
+            net, scale, cfg.inference.tile, cfg.inference.tile_overlap, autocast_dtype
+        )
+        for size in cfg.inference.sizes:
+            log.info("inference speed: x%d, %dx%d LR", scale, size, size)
+            lr = torch.rand(1, 3, size, size, generator=generator).to(device)
+            for forward in passes.values():
+                forward(lr)
+            for _ in range(cfg.repeats):
+                for kind, forward in passes.items():
+                    timing = time_inference(forward, lr, scale, device)
+                    samples[inference_key(scale, size, f"{kind}_mp_per_s")].append(timing.mp_per_s)
+                    if timing.peak_mib is not None:  # None: no way to measure it here
+                        peak_key = inference_key(scale, size, f"{kind}_peak_mib")
+                        samples[peak_key].append(timing.peak_mib)
+    return samples
+
+
+def setup_notes(
+    cfg: DictConfig, train_cfg: DictConfig, resize_used: str, identical: bool
+) -> dict[str, str]:
+    """One line per benchmark: exactly what was run and what the clock covered."""
+    model, data, trainer = train_cfg.model, train_cfg.data, train_cfg.trainer
+    device = training_device(str(trainer.accelerator))
+    net = f"ResNetSR x{model.scale}, {model.n_resblocks} blocks x {model.n_feats} features"
+    return {
+        "train": (
+            f"`{' '.join(cfg.train.overrides)}`: {net}, patch {data.patch_size}, "
+            f"batch {data.batch_size}, {train_cfg.module.optimizer._target_.split('.')[-1]}, "
+            f"precision {trainer.precision}, {device}; srlab.train.train (callbacks "
+            f"{', '.join(train_cfg.get('callbacks') or {})}; loggers "
+            f"{', '.join(train_cfg.get('logger') or {}) or 'none'}) vs a plain loop, both on "
+            f"{cfg.train.distinct_batches} pre-made batches; clock from the end of step "
+            f"{cfg.train.warmup_steps} to the end of step "
+            f"{cfg.train.warmup_steps + cfg.train.steps} (fetch, forward, loss, backward, "
+            "optimizer and scheduler steps, and Lightning's hooks, logging, callbacks and "
+            "progress bar); no validation"
+        ),
+        "loader": (
+            f"SRDataModule ({data.get('train_dir')}), num_workers={data.num_workers}, "
+            f"{cfg.loader.batches} batches timed after {cfg.loader.warmup_batches}, the main "
+            "process only taking them; data_over_model divides by the plain loop's samples/s"
+        ),
+        "resize": (
+            f"{resize_used}, mod-crop then imresize by 1/{list(cfg.resize.scales)}; "
+            f"outputs identical: {'yes' if identical else '**NO**'}"
+        ),
+        "inference": (
+            f"{net} (random weights), batch 1, eval, inference_mode, {device}; "
+            f"peak memory: {peak_memory_method(device) or 'not measured here'}"
+        ),
+    }
+
+
+def bench(cfg: DictConfig) -> dict[str, Any]:
+    """Measure everything, write results.json, print the Markdown tables, return the results."""
+    if cfg.get("torch_threads"):
+        torch.set_num_threads(int(cfg.torch_threads))
+    output = Path(cfg.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    machine = machine_info()
+    # Run directories and W&B files of the Lightning runs go under the bench's directory.
+    train_cfg = compose_train(
+        [
+            *cfg.train.overrides,
+            f"paths.output_dir={output.parent / 'train_runs'}",
+            f"paths.wandb_dir={output.parent / 'wandb'}",
+        ]
+    )
+
+    samples = bench_training(cfg, train_cfg, output.parent)
+    resize_samples, identical, resize_used = bench_resize(cfg)
+    samples.update(resize_samples)
+    samples.update(bench_inference(cfg, train_cfg))
+
+    machine["load_average_1min_end"] = machine_info()["load_average_1min"]
+    figures = {name: {**spread(values), "unit": unit_of(name)} for name, values in samples.items()}
+    results = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
+        "wall_s": round(time.time() - started, 1),
+        "output": str(output),
+        "machine": machine,
+        "setup": setup_notes(cfg, train_cfg, resize_used, identical),
+        "checks": {"imresize_identical": identical},
+        "figures": figures,
+        "config": {
+            **OmegaConf.to_container(cfg, resolve=True),
+            "train_config": OmegaConf.to_container(train_cfg, resolve=True),
+        },
+    }
+    write_json(output, results)
+    print(markdown(results), flush=True)
+    log.info("results written to %s", output)
+    return results
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="bench")
+def main(cfg: DictConfig) -> dict[str, Any]:
+    return run_entry_point(bench, cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""data/benchmarks.py: set names resolve to folders; pairs follow the protocol; gray stays gray."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from srlab.config import asset_dir
+from srlab.data.benchmarks import BenchmarkSet, gray_from_rgb, resolve_set
+from srlab.data.degradation import bicubic_downscale
+from srlab.data.io import read_image, write_image
+from srlab.errors import SRLabError
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+SET5 = DATA / "benchmarks" / "Set5"
+MATLAB_SET5_X2 = DATA / "matlab_bicubic" / "Set5" / "x2"
+
+pytestmark = pytest.mark.skipif(not SET5.is_dir(), reason="tests read ../shared/data")
+
+
+def copy_images(tmp_path: Path, names: list[str], source: Path = SET5) -> Path:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name in names:
+        shutil.copy(source / name, folder / name)
+    return folder
+
+
+@pytest.mark.parametrize("name", ["Set5", "Set14", "BSD68"])
+def test_a_known_name_resolves_under_the_data_dir(name):
+    assert resolve_set(name, DATA) == (name, DATA / "benchmarks" / name)
+
+
+def test_b100_falls_back_to_bsd68_and_is_reported_as_such():
+    assert resolve_set("B100", DATA) == ("BSD68", DATA / "benchmarks" / "BSD68")
+
+
+def test_set5_is_always_available(tmp_path):
+    assert resolve_set("Set5", tmp_path) == ("Set5", Path(asset_dir("Set5")))
+
+
+def test_a_folder_path_is_a_set_named_after_the_folder(tmp_path):
+    folder = copy_images(tmp_path, ["bird.png"])
+    assert resolve_set(str(folder), DATA) == ("images", folder)
+
+
+def test_a_missing_known_set_says_where_it_was_looked_for_and_what_to_pass(tmp_path):
+    with pytest.raises(SRLabError) as error:
+        resolve_set("Urban100", tmp_path)
+    message = str(error.value)
+    assert str(tmp_path / "benchmarks" / "Urban100") in message
+    assert "data.sets=" in message and "paths.data_dir=" in message
+
+
+def test_a_missing_folder_is_named(tmp_path):
+    with pytest.raises(SRLabError, match="nope"):
+        resolve_set(str(tmp_path / "nope"), DATA)
+
+
+def test_an_empty_set_folder_is_named(tmp_path):
+    with pytest.raises(SRLabError, match=str(tmp_path)):
+        BenchmarkSet("empty", tmp_path, scale=2)
+
+
+def test_hr_is_mod_cropped_and_lr_is_matlabs_bicubic():
+    images = {image.name: image for image in BenchmarkSet("Set5", SET5, scale=2)}
+    assert sorted(images) == ["baby", "bird", "butterfly", "head", "woman"]
+    for name, image in images.items():
+        assert image.hr.shape[0] % 2 == 0 and image.hr.shape[1] % 2 == 0
+        np.testing.assert_array_equal(image.lr, read_image(MATLAB_SET5_X2 / f"{name}x2.png"))
+
+
+def test_hr_is_cropped_to_a_multiple_of_the_scale():
+    (woman,) = [image for image in BenchmarkSet("Set5", SET5, scale=3) if image.name == "woman"]
+    assert woman.hr.shape == (342, 228, 3)  # 344 x 228 cropped to multiples of 3
+    assert woman.lr.shape == (114, 76, 3)
+
+
+def test_lr_is_read_from_an_lr_folder_when_given(tmp_path):
+    lr_dir = tmp_path / "lr"
+    lr_dir.mkdir()
+    image = np.full((128, 128, 3), 7, dtype=np.uint8)  # not the degradation of baby: detectable
+    write_image(lr_dir / "babyx4.png", image)
+    folder = copy_images(tmp_path, ["baby.png"])
+    (pair,) = BenchmarkSet("images", folder, scale=4, lr_dir=lr_dir)
+    np.testing.assert_array_equal(pair.lr, image)
+
+
+def test_a_missing_lr_partner_is_listed(tmp_path):
+    lr_dir = tmp_path / "lr"
+    lr_dir.mkdir()
+    write_image(lr_dir / "birdx2.png", np.zeros((144, 144, 3), np.uint8))
+    folder = copy_images(tmp_path, ["bird.png", "head.png"])
+    with pytest.raises(SRLabError, match=r"head\.png") as error:
+        BenchmarkSet("images", folder, scale=2, lr_dir=lr_dir)
+    assert "headx2.png" in str(error.value) and "srlab.prepare" in str(error.value)
+
+
+def test_an_lr_of_the_wrong_size_names_the_file_and_both_sizes(tmp_path):
+    lr_dir = tmp_path / "lr"
+    lr_dir.mkdir()
+    write_image(lr_dir / "birdx2.png", np.zeros((100, 144, 3), np.uint8))
+    folder = copy_images(tmp_path, ["bird.png"])
+    with pytest.raises(SRLabError) as error:
+        list(BenchmarkSet("images", folder, scale=2, lr_dir=lr_dir))
+    message = str(error.value)
+    assert "birdx2.png" in message and "144x100x3" in message and "144x144x3" in message
+
+
+def test_an_unreadable_image_is_named(tmp_path):
+    folder = copy_images(tmp_path, ["bird.png"])
+    (folder / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(SRLabError, match=r"broken\.png"):
+        list(BenchmarkSet("images", folder, scale=2))
+
+
+def test_a_gray_image_stays_one_channel(tmp_path):
+    folder = copy_images(tmp_path, ["bridge.png"], DATA / "benchmarks" / "Set14")
+    assert Image.open(folder / "bridge.png").mode == "L"
+    (bridge,) = BenchmarkSet("Set14", folder, scale=3)
+    assert bridge.hr.shape[2] == 1 and bridge.lr.shape[2] == 1
+    np.testing.assert_array_equal(bridge.lr, bicubic_downscale(bridge.hr, 3))
+
+
+def test_gray_from_rgb_is_the_mean_of_the_channels():
+    rgb = torch.rand(2, 3, 5, 7)
+    torch.testing.assert_close(gray_from_rgb(rgb), rgb.mean(dim=1, keepdim=True))
+    gray = torch.rand(1, 1, 5, 7)
+    torch.testing.assert_close(gray_from_rgb(gray.expand(-1, 3, -1, -1)), gray)

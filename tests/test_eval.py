@@ -1,0 +1,265 @@
+"""eval.py (and models/checkpoint.py): the protocol's numbers for bicubic and for checkpoints."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+
+from srlab.config import config_dir
+from srlab.data.benchmarks import BenchmarkSet, as_batch, gray_from_rgb
+from srlab.data.datasets import to_tensor
+from srlab.data.degradation import bicubic_upscale
+from srlab.errors import SRLabError
+from srlab.eval import evaluate
+from srlab.models.checkpoint import load_net
+from srlab.ops.quality import psnr
+from srlab.summary import read_summary
+from srlab.train import train
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+# EDSR's and RCAN's tables: bicubic PSNR (dB) / SSIM, by scale.
+PUBLISHED_BICUBIC = {
+    "Set5": {2: (33.66, 0.9299), 3: (30.39, 0.8682), 4: (28.42, 0.8104)},
+    "Set14": {2: (30.24, 0.8688), 3: (27.55, 0.7742), 4: (26.00, 0.7027)},
+}
+
+pytestmark = pytest.mark.skipif(not (DATA / "benchmarks").is_dir(), reason="reads ../shared/data")
+
+
+def compose_config(name: str, overrides: list[str]):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose(name, overrides=overrides)
+
+
+def run_eval(tmp_path: Path, *overrides: str) -> dict:
+    settings = [f"paths.data_dir={DATA}", f"output={tmp_path / 'results.json'}", "device=cpu"]
+    return evaluate(compose_config("eval", [*settings, *overrides]))
+
+
+def one_image_set(tmp_path: Path, source: Path, name: str = "one") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    shutil.copy(source, folder / source.name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """A 4-step x2 run of a tiny net with EMA, validated on Set5 at steps 2 and 4."""
+    output_dir = tmp_path_factory.mktemp("run")
+    overrides = [
+        "experiment=quick",
+        "model.n_resblocks=2",
+        "model.n_feats=8",
+        "module.ema_decay=0.9",
+        "logger=csv",
+        "trainer.max_steps=4",
+        "trainer.val_check_interval=2",
+        "data.batch_size=4",
+        "data.num_workers=0",
+        f"paths.output_dir={output_dir}",
+    ]
+    train(compose_config("train", overrides))
+    return output_dir
+
+
+@pytest.fixture(scope="module")
+def best_checkpoint(run_dir) -> Path:
+    (path,) = (run_dir / "checkpoints").glob("best-step*.ckpt")
+    return path
+
+
+@pytest.fixture(scope="module")
+def bicubic_set5(tmp_path_factory) -> dict[int, dict]:
+    """eval model=bicubic on Set5 at x2, x3 and x4."""
+    tmp_path = tmp_path_factory.mktemp("bicubic")
+    return {
+        scale: run_eval(tmp_path, "eval_model@model=bicubic", f"scale={scale}", "data.sets=[Set5]")
+        for scale in (2, 3, 4)
+    }
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_bicubic_reproduces_the_published_set5_numbers(bicubic_set5, scale):
+    result = bicubic_set5[scale]
+    published_psnr, published_ssim = PUBLISHED_BICUBIC["Set5"][scale]
+    assert result["Set5"]["images"] == 5
+    assert result["Set5"]["psnr"] == pytest.approx(published_psnr, abs=0.02)
+    assert result["Set5"]["ssim"] == pytest.approx(published_ssim, abs=0.001)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_bicubic_reproduces_the_published_set14_numbers(tmp_path, scale):
+    result = run_eval(tmp_path, "eval_model@model=bicubic", f"scale={scale}", "data.sets=[Set14]")
+    published_psnr, published_ssim = PUBLISHED_BICUBIC["Set14"][scale]
+    assert result["Set14"]["images"] == 14
+    assert result["Set14"]["psnr"] == pytest.approx(published_psnr, abs=0.02)
+    assert result["Set14"]["ssim"] == pytest.approx(published_ssim, abs=0.001)
+
+
+def test_a_gray_image_is_scored_on_its_gray_values(tmp_path):
+    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set14" / "bridge.png")
+    result = run_eval(tmp_path, "eval_model@model=bicubic", "scale=4", f"data.sets=[{folder}]")
+    (pair,) = BenchmarkSet("one", folder, 4)
+    assert pair.hr.shape[2] == 1
+    on_gray = psnr(as_batch(bicubic_upscale(pair.lr, 4)), as_batch(pair.hr), border=4).item()
+    assert result["one"]["psnr"] == pytest.approx(on_gray, abs=1e-12)
+
+
+def test_results_are_written_as_json_per_set(tmp_path):
+    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png")
+    other = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "head.png", name="other")
+    result = run_eval(tmp_path, "eval_model@model=bicubic", f"data.sets=[{folder},{other}]")
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert written == result
+    assert list(written) == ["one", "other"]
+    assert written["one"]["images"] == 1 and set(written["one"]) == {"psnr", "ssim", "images"}
+
+
+def test_two_sets_of_the_same_name_are_refused(tmp_path):
+    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png", name="Set5")
+    with pytest.raises(SRLabError, match="Set5"):
+        run_eval(tmp_path, "eval_model@model=bicubic", f"data.sets=[Set5,{folder}]")
+
+
+def test_a_missing_set_says_where_it_was_looked_for(tmp_path):
+    with pytest.raises(SRLabError) as error:
+        evaluate(
+            compose_config(
+                "eval",
+                ["eval_model@model=bicubic", f"paths.data_dir={tmp_path}", "data.sets=[Urban100]"],
+            )
+        )
+    assert str(tmp_path / "benchmarks" / "Urban100") in str(error.value)
+
+
+def test_eval_gives_the_validation_numbers_the_run_logged(tmp_path, run_dir, best_checkpoint):
+    logged = read_summary(run_dir / "summary.json")["metrics"]
+    result = run_eval(tmp_path, f"ckpt_path={best_checkpoint}", "scale=2", "data.sets=[Set5]")
+    assert result["Set5"]["psnr"] == pytest.approx(logged["val/Set5/psnr"], abs=1e-6)
+    assert result["Set5"]["ssim"] == pytest.approx(logged["val/Set5/ssim"], abs=1e-6)
+
+
+def test_bicubic_gives_the_bicubic_numbers_the_run_logged(run_dir, bicubic_set5):
+    logged = read_summary(run_dir / "summary.json")["metrics"]
+    result = bicubic_set5[2]
+    assert result["Set5"]["psnr"] == pytest.approx(logged["val/Set5/bicubic_psnr"], abs=1e-9)
+    assert result["Set5"]["ssim"] == pytest.approx(logged["val/Set5/bicubic_ssim"], abs=1e-9)
+
+
+def test_tiles_give_the_whole_image_numbers_within_0_01_db(tmp_path, best_checkpoint):
+    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "baby.png")  # LR 256 x 256
+    common = [f"ckpt_path={best_checkpoint}", "scale=2", f"data.sets=[{folder}]"]
+    whole = run_eval(tmp_path, *common, "tile=null")["one"]["psnr"]
+    tiled = run_eval(tmp_path, *common, "tile=48", "tile_overlap=16")["one"]["psnr"]
+    assert tiled == pytest.approx(whole, abs=0.01)
+
+
+def test_a_gray_image_goes_through_an_rgb_net_replicated(tmp_path, best_checkpoint):
+    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set14" / "bridge.png")
+    result = run_eval(tmp_path, f"ckpt_path={best_checkpoint}", "scale=2", f"data.sets=[{folder}]")
+    (pair,) = BenchmarkSet("one", folder, 2)
+    net = load_net(best_checkpoint, scale=2)
+    with torch.inference_mode():
+        sr = net(to_tensor(pair.lr)[None].expand(-1, 3, -1, -1).contiguous()).clamp(0, 1)
+    expected = psnr(gray_from_rgb(sr), as_batch(pair.hr), border=2).item()
+    assert result["one"]["psnr"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_the_ema_weights_are_loaded_when_the_run_kept_them(best_checkpoint):
+    state_dict = torch.load(best_checkpoint, weights_only=True)["state_dict"]
+    ema = load_net(best_checkpoint, scale=2).state_dict()
+    raw = load_net(best_checkpoint, scale=2, use_ema=False).state_dict()
+    torch.testing.assert_close(ema["head.weight"], state_dict["ema.module.head.weight"])
+    torch.testing.assert_close(raw["head.weight"], state_dict["net.head.weight"])
+    assert not torch.equal(ema["head.weight"], raw["head.weight"])
+
+
+def test_a_checkpoint_at_another_scale_names_both_scales(tmp_path, best_checkpoint):
+    with pytest.raises(SRLabError) as error:
+        run_eval(tmp_path, f"ckpt_path={best_checkpoint}", "scale=4")
+    message = str(error.value)
+    assert str(best_checkpoint) in message and "x2" in message and "scale=4" in message
+
+
+def test_no_checkpoint_says_what_to_pass(tmp_path):
+    with pytest.raises(SRLabError, match="ckpt_path=.*model=bicubic"):
+        run_eval(tmp_path)
+
+
+def test_a_missing_checkpoint_is_named(tmp_path):
+    with pytest.raises(SRLabError, match=str(tmp_path / "nope.ckpt")):
+        run_eval(tmp_path, f"ckpt_path={tmp_path / 'nope.ckpt'}")
+
+
+def test_an_unreadable_checkpoint_is_named(tmp_path):
+    path = tmp_path / "broken.ckpt"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(SRLabError, match=str(path)):
+        load_net(path, scale=2)
+
+
+def test_a_checkpoint_not_from_srlab_is_named(tmp_path):
+    path = tmp_path / "other.ckpt"
+    torch.save({"state_dict": {"weight": torch.zeros(1)}}, path)
+    with pytest.raises(SRLabError, match=f"{path} is not an srlab checkpoint"):
+        load_net(path, scale=2)
+
+
+def test_weights_that_do_not_fit_the_net_name_the_keys_and_shapes(tmp_path, best_checkpoint):
+    checkpoint = torch.load(best_checkpoint, weights_only=True)
+    checkpoint["srlab"]["net_config"]["n_feats"] = 16
+    checkpoint["state_dict"]["ema.module.extra.weight"] = torch.zeros(1)
+    path = tmp_path / "changed.ckpt"
+    torch.save(checkpoint, path)
+    with pytest.raises(SRLabError) as error:
+        load_net(path, scale=2)
+    message = str(error.value)
+    assert "head.weight (net (16, 3, 3, 3), checkpoint (8, 3, 3, 3))" in message
+    assert "unexpected: extra.weight" in message
+
+
+def srlab_command(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "WANDB_MODE": "offline", "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_command_line_writes_its_run_under_the_log_dir(tmp_path):
+    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png")
+    done = srlab_command(
+        "srlab.eval",
+        "eval_model@model=bicubic",
+        "scale=4",
+        f"data.sets=[{folder}]",
+        f"paths.log_dir={tmp_path / 'logs'}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    (results,) = (tmp_path / "logs" / "eval" / "runs").glob("*/results.json")
+    assert json.loads(results.read_text())["one"]["images"] == 1
+    assert "PSNR" in done.stdout
+
+
+def test_the_command_line_prints_a_mistake_without_a_traceback(tmp_path):
+    done = srlab_command(
+        "srlab.eval",
+        "eval_model@model=bicubic",
+        "data.sets=[Urban100]",
+        f"paths.data_dir={tmp_path}",
+        f"paths.log_dir={tmp_path / 'logs'}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    unwrapped = "".join(done.stderr.splitlines())  # the console wraps long lines
+    assert str(tmp_path / "benchmarks" / "Urban100") in unwrapped
+    assert "Traceback" not in done.stderr
