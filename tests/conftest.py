@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+import torch
 from omegaconf import DictConfig
 
 from srlab.config import config_dir
@@ -94,3 +95,15 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.returncode == 0, result.stderr[-3000:]
     (sweep_dir,) = (log_dir / "train" / "multiruns").iterdir()
     return sweep_dir
+
+
+class NaNEveryOtherStep(torch.nn.Module):
+    """A loss term that is NaN on every second call: a diverging run, on demand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return sr.new_tensor(float("nan") if self.calls % 2 == 0 else 0.0)

@@ -156,7 +156,7 @@ def test_bicubic_gives_the_bicubic_numbers_the_run_logged(run_dir, bicubic_set5)
 
 
 def test_tiles_give_the_whole_image_numbers_within_0_01_db(tmp_path, best_checkpoint):
-    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "baby.png")  # LR 256 x 256
+    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png")  # LR 144 x 144
     common = [f"ckpt_path={best_checkpoint}", "scale=2", f"data.sets=[{folder}]"]
     whole = run_eval(tmp_path, *common, "tile=null")["one"]["psnr"]
     tiled = run_eval(tmp_path, *common, "tile=48", "tile_overlap=16")["one"]["psnr"]
@@ -216,15 +216,17 @@ def test_a_checkpoint_not_from_srlab_is_named(tmp_path):
 
 def test_weights_that_do_not_fit_the_net_name_the_keys_and_shapes(tmp_path, best_checkpoint):
     checkpoint = torch.load(best_checkpoint, weights_only=True)
-    checkpoint["srlab"]["net_config"]["n_feats"] = 16
-    checkpoint["state_dict"]["ema.module.extra.weight"] = torch.zeros(1)
+    state_dict = checkpoint["state_dict"]
+    state_dict["ema.module.tail.weight"] = torch.zeros(1, 8, 3, 3)
+    state_dict["ema.module.extra.weight"] = torch.zeros(1)
+    del state_dict["ema.module.tail.bias"]
     path = tmp_path / "changed.ckpt"
     torch.save(checkpoint, path)
     with pytest.raises(SRLabError) as error:
         load_net(path, scale=2)
     message = str(error.value)
-    assert "head.weight (net (16, 3, 3, 3), checkpoint (8, 3, 3, 3))" in message
-    assert "unexpected: extra.weight" in message
+    assert "missing: tail.bias" in message and "unexpected: extra.weight" in message
+    assert "tail.weight (net (3, 8, 3, 3), checkpoint (1, 8, 3, 3))" in message
 
 
 def srlab_command(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -99,9 +99,8 @@ def pick_device(device: str) -> torch.device:
 
 
 def describe(cfg: DictConfig) -> str:
-    """What was evaluated: bicubic, or the checkpoint's path."""
-    target = str(cfg.model.get("_target_", ""))
-    return "bicubic" if target.endswith(".Bicubic") else str(cfg.model.get("path", target))
+    """What was evaluated: the checkpoint's path, else the net's class (Bicubic)."""
+    return str(cfg.model.get("path") or cfg.model._target_.rsplit(".", 1)[-1])
 
 
 @torch.inference_mode()

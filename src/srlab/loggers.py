@@ -12,6 +12,8 @@ from urllib.parse import urlparse
 from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
+from srlab.errors import SRLabError
+
 log = logging.getLogger(__name__)
 MODES = ("auto", "online", "offline")
 
@@ -67,7 +69,7 @@ class WandbLogger(LightningWandbLogger):
         log_model: bool = False,
     ):
         if mode not in MODES:
-            raise ValueError(f"logger.wandb.mode={mode!r}: choose one of {', '.join(MODES)}")
+            raise SRLabError(f"logger.wandb.mode={mode!r}: choose one of {', '.join(MODES)}")
         chosen, why = choose_mode(mode)
         if chosen == "offline":
             say_offline(why, save_dir)

@@ -413,4 +413,3 @@ def test_div2k_config_without_data_names_the_folder_and_how_to_get_it(tmp_path):
     assert str(tmp_path / "DIV2K" / "DIV2K_train_HR") in message
     assert "https://data.vision.ee.ethz.ch/cvl/DIV2K/" in message
     assert "paths.data_dir=" in message
-

@@ -59,7 +59,7 @@ def time_resizes(images: dict[str, np.ndarray], scales: Sequence[int]) -> Resize
     identical = True
     for image in images.values():
         for scale in scales:
-            hr = np.ascontiguousarray(mod_crop(image, scale))
+            hr = np.array(mod_crop(image, scale), order="C")  # a writable copy for torch
             planes = torch.from_numpy(hr).permute(2, 0, 1)  # (C, H, W)
             start = time.perf_counter()
             ours = imresize(planes, scale=1.0 / scale).permute(1, 2, 0).numpy()

@@ -49,7 +49,7 @@ def read_checkpoint(path: str | Path | None) -> dict[str, Any]:
     if path is None:
         raise SRLabError(
             "no checkpoint given: pass ckpt_path=<run>/checkpoints/last.ckpt, "
-            "or model=bicubic for the bicubic baseline"
+            "or eval_model@model=bicubic for the bicubic baseline"
         )
     path = Path(path)
     if not path.is_file():
@@ -62,12 +62,23 @@ def read_checkpoint(path: str | Path | None) -> dict[str, Any]:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
         raise SRLabError(
-            f"cannot read checkpoint {path} ({type(error).__name__}: {error}); "
-            "it is truncated, corrupt or not a PyTorch checkpoint: pass another ckpt_path"
+            f"cannot read checkpoint {path} ({load_error_gist(error)}); it is truncated, corrupt, "
+            "not a PyTorch checkpoint, or holds pickled objects other than tensors and plain "
+            "data: pass another ckpt_path"
         ) from error
     if not isinstance(checkpoint, dict):
         raise SRLabError(f"{path} is not a Lightning checkpoint (it holds a {type(checkpoint)})")
     return checkpoint
+
+
+def load_error_gist(error: BaseException) -> str:
+    """The gist of torch.load's error; a weights_only refusal runs to a page of advice."""
+    text = str(error)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        text = text[text.index(marker) + len(marker) :]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
 def build_net(net_config: dict[str, Any], path: str | Path) -> nn.Module:

@@ -1,0 +1,100 @@
+"""The benchmark: results.json holds every figure with its median and spread (never a timing
+assertion: the machine is shared)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from srlab.bench import bench
+from srlab.benchmarks.common import spread
+from srlab.benchmarks.train_speed import steady_steps_per_s
+from srlab.config import config_dir
+from srlab.errors import SRLabError
+
+TINY_TRAIN = [
+    "model.n_resblocks=1",
+    "model.n_feats=8",
+    "data.batch_size=4",
+    "data.num_workers=1",
+    "logger.wandb.mode=offline",
+    "trainer.log_every_n_steps=1",
+]
+TINY_BENCH = [
+    "repeats=1",
+    f"train.overrides=[{','.join(repr(o) for o in TINY_TRAIN)}]",
+    "train.warmup_steps=1",
+    "train.steps=2",
+    "train.distinct_batches=2",
+    "loader.warmup_batches=1",
+    "loader.batches=2",
+    "resize.sets=[Set5]",
+    "resize.scales=[2]",
+    "inference.scales=[2]",
+    "inference.sizes=[16]",
+    "inference.tile=8",
+    "inference.tile_overlap=2",
+]
+FIGURES = {
+    "train_step_ratio_vs_plain",
+    "train_steps_per_s_lightning",
+    "train_steps_per_s_plain",
+    "lightning_overhead_ms_per_step",
+    "data_over_model",
+    "loader_samples_per_s",
+    "model_samples_per_s",
+    "imresize_speedup_vs_numpy",
+    "imresize_speedup_vs_numpy_1_thread",
+    "imresize_torch_s",
+    "imresize_numpy_s",
+    "inference_x2_16px_whole_mp_per_s",
+    "inference_x2_16px_tiled_mp_per_s",
+}
+
+
+def test_results_json_has_every_figure_with_median_and_spread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(
+            "bench",
+            overrides=[
+                *TINY_BENCH,
+                f"paths.log_dir={tmp_path / 'logs'}",
+                f"paths.output_dir={tmp_path / 'bench'}",
+            ],
+        )
+        bench(cfg)
+
+    results = json.loads((tmp_path / "bench" / "results.json").read_text())
+    figures = results["figures"]
+    assert FIGURES <= set(figures)
+    for name, figure in figures.items():
+        assert {"median", "min", "max", "q1", "q3", "n", "unit"} <= set(figure), name
+        assert figure["n"] == 1 and figure["min"] <= figure["median"] <= figure["max"], name
+    assert results["checks"]["imresize_identical"] is True
+    assert {"cpu", "cpu_cores", "torch_threads", "torch", "gpu"} <= set(results["machine"])
+    assert results["config"]["train_config"]["model"]["n_feats"] == 8
+    assert set(results["setup"]) == {"train", "loader", "resize", "inference"}
+    # The Lightning run went through srlab.train: its run directory and summary are there.
+    summary = json.loads((tmp_path / "bench" / "train_runs" / "0" / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["steps"] == 3
+    printed = capsys.readouterr().out
+    assert "| train_step_ratio_vs_plain |" in printed and "| x2 | 16² |" in printed
+
+
+def test_steps_per_s_counts_only_the_steps_after_the_warmup() -> None:
+    step_end_s = [10.0, 11.0, 11.5, 12.0, 13.0]
+    assert steady_steps_per_s(step_end_s, warmup_steps=2, steps=2) == pytest.approx(2 / 1.5)
+    with pytest.raises(SRLabError, match="warmup_steps"):
+        steady_steps_per_s(step_end_s, warmup_steps=0, steps=2)
+
+
+def test_spread_gives_median_range_and_quartiles() -> None:
+    summary = spread([5.0, 1.0, 3.0, 2.0, 4.0])
+    assert (summary["median"], summary["min"], summary["max"]) == (3.0, 1.0, 5.0)
+    assert (summary["q1"], summary["q3"]) == (2.0, 4.0)
+    assert summary["values"] == [5.0, 1.0, 3.0, 2.0, 4.0]

@@ -1,0 +1,146 @@
+"""Crash safety: SIGKILL and resume, atomic checkpoints, NaN losses, W&B that cannot be reached."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import REPO_ROOT, compose_train
+
+from srlab.checkpoint_io import AtomicCheckpointIO
+from srlab.errors import SRLabError
+from srlab.train import train
+
+NAN_TERM = "+module.loss.terms.nan={_target_:conftest.NaNEveryOtherStep}"
+
+
+def test_a_nan_loss_stops_the_run_with_a_clear_message_and_a_failed_summary(tmp_path: Path) -> None:
+    cfg = compose_train(tmp_path, ["trainer.max_steps=4", "logger=none", NAN_TERM])
+    with pytest.raises(SRLabError, match="loss became nan at step 1"):
+        train(cfg)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "failed"
+    assert "module.nan_policy=skip" in summary["error"]
+
+
+def test_nan_policy_skip_skips_the_bad_batches_and_finishes(tmp_path: Path) -> None:
+    cfg = compose_train(
+        tmp_path,
+        [
+            "trainer.max_steps=3",
+            "trainer.val_check_interval=3",
+            "logger=none",
+            NAN_TERM,
+            "module.nan_policy=skip",
+        ],
+    )
+    train(cfg)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["steps"] == 3
+    assert all(
+        torch.isfinite(p).all()
+        for p in torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)[
+            "state_dict"
+        ].values()
+    )
+
+
+def test_an_interrupted_save_leaves_the_previous_checkpoint_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "last.ckpt"
+    io = AtomicCheckpointIO()
+    io.save_checkpoint({"global_step": 1}, path)
+
+    def crash_midway(obj, handle, *args, **kwargs):
+        handle.write(b"half a checkpoint")
+        raise KeyboardInterrupt  # the process dies here
+
+    monkeypatch.setattr(torch, "save", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        io.save_checkpoint({"global_step": 2}, path)
+    monkeypatch.undo()
+    assert torch.load(path, weights_only=False)["global_step"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]
+
+
+def last_step(checkpoint: Path) -> int:
+    try:
+        return torch.load(checkpoint, weights_only=False)["global_step"]
+    except (FileNotFoundError, EOFError, RuntimeError):
+        return -1
+
+
+def test_a_run_killed_mid_epoch_resumes_to_the_same_total_step_count(tmp_path: Path) -> None:
+    overrides = [
+        "experiment=quick",
+        "model.n_resblocks=1",
+        "model.n_feats=8",
+        "data.num_workers=0",
+        "data.batch_size=4",
+        "trainer.max_steps=40",
+        "trainer.val_check_interval=20",
+        "callbacks.model_checkpoint.every_n_train_steps=2",
+        "logger=none",
+    ]
+    command = [sys.executable, "-m", "srlab.train", *overrides]
+    process = subprocess.Popen(
+        [*command, f"paths.log_dir={tmp_path / 'a'}"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 240
+        checkpoints = list((tmp_path / "a").glob("train/runs/*/checkpoints/last.ckpt"))
+        while time.time() < deadline and not (checkpoints and last_step(checkpoints[0]) >= 4):
+            time.sleep(0.2)
+            checkpoints = list((tmp_path / "a").glob("train/runs/*/checkpoints/last.ckpt"))
+        assert process.poll() is None, "the run finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    killed_at = last_step(checkpoints[0])
+    assert 4 <= killed_at < 40
+
+    resumed = subprocess.run(
+        [*command, f"ckpt_path={checkpoints[0]}", f"paths.log_dir={tmp_path / 'b'}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    (run,) = (tmp_path / "b" / "train" / "runs").iterdir()
+    assert json.loads((run / "summary.json").read_text())["steps"] == 40
+    assert last_step(run / "checkpoints" / "last.ckpt") == 40
+
+
+def test_unreachable_wandb_trains_offline_and_says_so_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("WANDB_MODE")
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)  # a key, but no server behind the URL
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
+    cfg = compose_train(tmp_path, ["trainer.max_steps=2", "trainer.val_check_interval=2"])
+    with caplog.at_level(logging.WARNING, logger="srlab.loggers"):
+        train(cfg)
+    offline = [r for r in caplog.records if "W&B offline" in r.getMessage()]
+    assert len(offline) == 1 and "unreachable" in offline[0].getMessage()
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "completed"
+    assert list((tmp_path / "logs" / "wandb").rglob("offline-run-*/run-*.wandb"))
+
+
+def test_an_unknown_wandb_mode_is_a_user_error(tmp_path: Path) -> None:
+    cfg = compose_train(tmp_path, ["logger.wandb.mode=sometimes"])
+    with pytest.raises(SRLabError, match="logger.wandb.mode"):
+        train(cfg)

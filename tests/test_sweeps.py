@@ -1,0 +1,128 @@
+"""Multiruns: one directory per job, W&B runs grouped by sweep and complete, launchers, Optuna."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT
+
+WANDB = Path(sys.executable).parent / "wandb"
+TINY_JOB = [
+    "experiment=quick",
+    "model.n_feats=8",
+    "trainer.max_steps=2",
+    "trainer.val_check_interval=2",
+    "data.repeat=1",
+    "data.num_workers=0",
+    "data.batch_size=4",
+    "++trainer.limit_val_batches=1",
+]
+
+
+def wandb_runs(wandb_dir: Path) -> dict[str, Path]:
+    """Offline W&B run directories by run name, read with W&B's own reader."""
+    runs = {}
+    for run_dir in wandb_dir.rglob("offline-run-*"):
+        runs[inspect(run_dir)["name"]] = run_dir
+    return runs
+
+
+def inspect(run_dir: Path, summary: bool = True) -> dict | list[dict]:
+    command = [
+        str(WANDB),
+        "leet",
+        "inspect",
+        "--json",
+        *(["--summary"] if summary else []),
+        str(run_dir),
+    ]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60).stdout
+    return json.loads(output) if summary else [json.loads(line) for line in output.splitlines()]
+
+
+def multirun(tmp_path: Path, *overrides: str) -> Path:
+    command = [
+        sys.executable,
+        "-m",
+        "srlab.train",
+        "-m",
+        *TINY_JOB,
+        *overrides,
+        f"paths.log_dir={tmp_path}",
+    ]
+    completed = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "WANDB_MODE": "offline"},
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    (sweep_dir,) = (tmp_path / "train" / "multiruns").iterdir()
+    return sweep_dir
+
+
+def test_multirun_gives_each_job_its_directory_and_summary(sweep: Path) -> None:
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert [job.name for job in jobs] == ["0", "1"]
+    for job, n_resblocks in zip(jobs, (1, 2), strict=True):
+        assert f"model.n_resblocks={n_resblocks}" in (job / ".hydra" / "overrides.yaml").read_text()
+        summary = json.loads((job / "summary.json").read_text())
+        assert summary["status"] == "completed" and summary["steps"] == 6
+        assert (job / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_wandb_runs_of_a_sweep_share_a_group_and_are_named_by_what_varies(sweep: Path) -> None:
+    runs = wandb_runs(sweep.parents[2] / "wandb")
+    assert set(runs) == {"n_resblocks=1", "n_resblocks=2"}
+    for name, run_dir in runs.items():
+        (run_record,) = [r for r in inspect(run_dir, summary=False) if r.get("type") == "run"][:1]
+        assert run_record["run"]["run_group"] == sweep.name
+        assert run_record["run"]["job_type"] == "sweep"
+        assert f"model.{name}" in run_record["run"]["tags"]
+
+
+def test_wandb_run_holds_config_params_losses_lr_metrics_and_images(sweep: Path) -> None:
+    run_dir = wandb_runs(sweep.parents[2] / "wandb")["n_resblocks=2"]
+    run = inspect(run_dir)
+    summary = json.loads((sweep / "1" / "summary.json").read_text())
+    assert run["state"] == "finished"
+    assert run["config"]["model"]["n_resblocks"] == 2
+    assert run["config"]["params"] == summary["params"]
+    assert {"train/loss", "train/loss_l1", "train/lr"} <= set(run["summary"])
+    assert run["summary"]["val/Set5/psnr"] == pytest.approx(summary["history"][-1]["val/Set5/psnr"])
+    assert run["summary"]["val/comparisons"]["count"] == 2  # LR | bicubic | SR | HR strips
+    history = [r for r in inspect(run_dir, summary=False) if r.get("type") == "history"]
+    logged_psnr = [r for r in history if "val/Set5/psnr" in json.dumps(r)]
+    assert len(logged_psnr) == 2  # one per validation (steps 3 and 6)
+
+
+def test_joblib_launcher_runs_two_jobs_in_parallel_processes(tmp_path: Path) -> None:
+    sweep_dir = multirun(tmp_path, "hydra/launcher=parallel", "model.n_resblocks=1,2", "logger=csv")
+    statuses = [json.loads((sweep_dir / n / "summary.json").read_text())["status"] for n in "01"]
+    assert statuses == ["completed", "completed"]
+
+
+def test_optuna_sweeper_maximizes_validation_psnr_over_two_trials(tmp_path: Path) -> None:
+    sweep_dir = multirun(
+        tmp_path,
+        "hparams_search=optuna_psnr",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.sampler.n_startup_trials=1",
+        "model.n_resblocks=choice(1,2)",
+        "model.n_feats=choice(8)",
+        "model.res_scale=choice(1.0)",
+        "logger=none",
+    )
+    results = (sweep_dir / "optimization_results.yaml").read_text()
+    best = max(
+        json.loads((sweep_dir / n / "summary.json").read_text())["metrics"]["val/Set5/psnr"]
+        for n in "01"
+    )
+    assert f"best_value: {best}" in results
