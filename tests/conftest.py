@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 import torch
+from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from srlab.config import config_dir

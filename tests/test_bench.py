@@ -87,7 +87,8 @@ def test_results_json_has_every_figure_with_median_and_spread(
 
 
 def test_steps_per_s_counts_only_the_steps_after_the_warmup() -> None:
-    step_end_s = [10.0, 11.0, 11.5, 12.0, 13.0]
+    step_end_s = [10.0, 11.0, 11.5, 12.5, 20.0]  # the clock at the end of steps 1 to 5
+    # From the end of step 2 to the end of step 4: 2 steps in 1.5 s.
     assert steady_steps_per_s(step_end_s, warmup_steps=2, steps=2) == pytest.approx(2 / 1.5)
     with pytest.raises(SRLabError, match="warmup_steps"):
         steady_steps_per_s(step_end_s, warmup_steps=0, steps=2)

@@ -81,7 +81,7 @@ def bicubic_set5(tmp_path_factory) -> dict[int, dict]:
     """eval model=bicubic on Set5 at x2, x3 and x4."""
     tmp_path = tmp_path_factory.mktemp("bicubic")
     return {
-        scale: run_eval(tmp_path, "eval_model@model=bicubic", f"scale={scale}", "data.sets=[Set5]")
+        scale: run_eval(tmp_path, "model=bicubic", f"scale={scale}", "data.sets=[Set5]")
         for scale in (2, 3, 4)
     }
 
@@ -98,7 +98,7 @@ def test_bicubic_reproduces_the_published_set5_numbers(bicubic_set5, scale):
 @pytest.mark.slow
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_bicubic_reproduces_the_published_set14_numbers(tmp_path, scale):
-    result = run_eval(tmp_path, "eval_model@model=bicubic", f"scale={scale}", "data.sets=[Set14]")
+    result = run_eval(tmp_path, "model=bicubic", f"scale={scale}", "data.sets=[Set14]")
     published_psnr, published_ssim = PUBLISHED_BICUBIC["Set14"][scale]
     assert result["Set14"]["images"] == 14
     assert result["Set14"]["psnr"] == pytest.approx(published_psnr, abs=0.02)
@@ -107,7 +107,7 @@ def test_bicubic_reproduces_the_published_set14_numbers(tmp_path, scale):
 
 def test_a_gray_image_is_scored_on_its_gray_values(tmp_path):
     folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set14" / "bridge.png")
-    result = run_eval(tmp_path, "eval_model@model=bicubic", "scale=4", f"data.sets=[{folder}]")
+    result = run_eval(tmp_path, "model=bicubic", "scale=4", f"data.sets=[{folder}]")
     (pair,) = BenchmarkSet("one", folder, 4)
     assert pair.hr.shape[2] == 1
     on_gray = psnr(as_batch(bicubic_upscale(pair.lr, 4)), as_batch(pair.hr), border=4).item()
@@ -117,7 +117,7 @@ def test_a_gray_image_is_scored_on_its_gray_values(tmp_path):
 def test_results_are_written_as_json_per_set(tmp_path):
     folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png")
     other = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "head.png", name="other")
-    result = run_eval(tmp_path, "eval_model@model=bicubic", f"data.sets=[{folder},{other}]")
+    result = run_eval(tmp_path, "model=bicubic", f"data.sets=[{folder},{other}]")
     written = json.loads((tmp_path / "results.json").read_text())
     assert written == result
     assert list(written) == ["one", "other"]
@@ -127,7 +127,7 @@ def test_results_are_written_as_json_per_set(tmp_path):
 def test_two_sets_of_the_same_name_are_refused(tmp_path):
     folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png", name="Set5")
     with pytest.raises(SRLabError, match="Set5"):
-        run_eval(tmp_path, "eval_model@model=bicubic", f"data.sets=[Set5,{folder}]")
+        run_eval(tmp_path, "model=bicubic", f"data.sets=[Set5,{folder}]")
 
 
 def test_a_missing_set_says_where_it_was_looked_for(tmp_path):
@@ -135,7 +135,7 @@ def test_a_missing_set_says_where_it_was_looked_for(tmp_path):
         evaluate(
             compose_config(
                 "eval",
-                ["eval_model@model=bicubic", f"paths.data_dir={tmp_path}", "data.sets=[Urban100]"],
+                ["model=bicubic", f"paths.data_dir={tmp_path}", "data.sets=[Urban100]"],
             )
         )
     assert str(tmp_path / "benchmarks" / "Urban100") in str(error.value)
@@ -240,7 +240,7 @@ def test_the_command_line_writes_its_run_under_the_log_dir(tmp_path):
     folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png")
     done = srlab_command(
         "srlab.eval",
-        "eval_model@model=bicubic",
+        "model=bicubic",
         "scale=4",
         f"data.sets=[{folder}]",
         f"paths.log_dir={tmp_path / 'logs'}",
@@ -255,7 +255,7 @@ def test_the_command_line_writes_its_run_under_the_log_dir(tmp_path):
 def test_the_command_line_prints_a_mistake_without_a_traceback(tmp_path):
     done = srlab_command(
         "srlab.eval",
-        "eval_model@model=bicubic",
+        "model=bicubic",
         "data.sets=[Urban100]",
         f"paths.data_dir={tmp_path}",
         f"paths.log_dir={tmp_path / 'logs'}",

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO_ROOT, compose_train
 
+from conftest import REPO_ROOT, compose_train
 from srlab.checkpoint_io import AtomicCheckpointIO
 from srlab.errors import SRLabError
 from srlab.train import train

@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import hydra
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -32,7 +32,7 @@ from srlab.benchmarks.train_speed import (
     plain_steps_per_s,
 )
 from srlab.config import config_dir, instantiate
-from srlab.entry import run_entry_point
+from srlab.entry import hydra_entry_point
 from srlab.errors import SRLabError
 from srlab.summary import write_json
 
@@ -59,6 +59,16 @@ def unit_of(figure: str) -> str:
     return "MP/s" if figure.endswith("_mp_per_s") else "MiB"
 
 
+def command_line() -> str:
+    """The command that reproduces this bench (its overrides, as given)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return "srlab.bench.bench(cfg), composed in-process"
+    overrides = " ".join(f'"{o}"' if "[" in o else o for o in HydraConfig.get().overrides.task)
+    return f"python -m srlab.bench {overrides}".strip()
+
+
 def compose_train(overrides: list[str]) -> DictConfig:
     """conf/train.yaml with `overrides`, as the command line would compose it."""
     if GlobalHydra.instance().is_initialized():
@@ -68,7 +78,7 @@ def compose_train(overrides: list[str]) -> DictConfig:
 
 
 def bench_training(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Samples:
-    """Per repeat: Lightning, then the plain loop, then the loader alone (A/B/C, A/B/C...)."""
+    """Per repeat: Lightning and the plain loop (in alternating order), then the loader alone."""
     warmup, steps = cfg.train.warmup_steps, cfg.train.steps
     datamodule = instantiate(train_cfg.data)
     datamodule.setup("fit")
@@ -80,12 +90,20 @@ def bench_training(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Sam
     samples: Samples = defaultdict(list)
     try:
         for repeat in range(cfg.repeats):
-            log.info("training speed, repeat %d/%d: Lightning", repeat + 1, cfg.repeats)
             run_dir = out_dir / "train_runs" / str(repeat)
             run_cfg = lightning_config(train_cfg, run_dir, batches_path, len(loader), warmup, steps)
-            lightning = lightning_steps_per_s(run_cfg, warmup, steps)
-            log.info("training speed, repeat %d/%d: plain loop", repeat + 1, cfg.repeats)
-            plain = plain_steps_per_s(train_cfg, batches, warmup, steps)
+            loops = {
+                "lightning": partial(lightning_steps_per_s, run_cfg, warmup, steps),
+                "plain": partial(plain_steps_per_s, train_cfg, batches, warmup, steps),
+            }
+            # Lightning first in even repeats, the plain loop first in odd ones: a drift in the
+            # machine's load favours neither.
+            order = list(loops) if repeat % 2 == 0 else list(reversed(loops))
+            speeds = {}
+            for name in order:
+                log.info("training speed, repeat %d/%d: %s", repeat + 1, cfg.repeats, name)
+                speeds[name] = loops[name]()
+            lightning, plain = speeds["lightning"], speeds["plain"]
             log.info("loader speed, repeat %d/%d", repeat + 1, cfg.repeats)
             delivered = loader_samples_per_s(loader, cfg.loader.warmup_batches, cfg.loader.batches)
             samples["train_step_ratio_vs_plain"].append(lightning / plain)
@@ -219,6 +237,7 @@ def bench(cfg: DictConfig) -> dict[str, Any]:
         "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
         "wall_s": round(time.time() - started, 1),
         "output": str(output),
+        "command": command_line(),
         "machine": machine,
         "setup": setup_notes(cfg, train_cfg, resize_used, identical),
         "checks": {"imresize_identical": identical},
@@ -234,9 +253,7 @@ def bench(cfg: DictConfig) -> dict[str, Any]:
     return results
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="bench")
-def main(cfg: DictConfig) -> dict[str, Any]:
-    return run_entry_point(bench, cfg)
+main = hydra_entry_point("bench", bench)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hydra.errors import InstantiationException
@@ -85,7 +86,7 @@ def run_name() -> str:
     varied = swept_keys()
     if varied:
         pairs = [pair for pair in pairs if pair[0] in varied]
-    return ",".join(f"{k.split('.')[-1]}={v}" for k, v in pairs) or "default"
+    return ",".join(f"{re.split(r'[./]', k)[-1]}={v}" for k, v in pairs) or "default"
 
 
 def sweep_group() -> str | None:
@@ -122,7 +123,7 @@ def register_resolvers() -> None:
         "srlab.run_name": run_name,
         "srlab.sweep_group": sweep_group,
         "srlab.job_type": lambda: "sweep" if sweep_group() else "train",
-        "srlab.tags": task_overrides,
+        "srlab.tags": lambda: [tag[:64] for tag in task_overrides()],  # W&B: 64 chars a tag
         "srlab.first_val_set": first_val_set,
     }
     for name, resolver in resolvers.items():

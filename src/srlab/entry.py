@@ -3,6 +3,7 @@ failed job returns None so that the other jobs go on."""
 
 from __future__ import annotations
 
+import difflib
 import logging
 import sys
 from collections.abc import Callable
@@ -27,7 +28,8 @@ def run_entry_point(function: Callable[[Any], Any], cfg: Any) -> Any:
     try:
         return function(cfg)
     except SRLabError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+        console = Console(stderr=True, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         if in_multirun():
             return None
         sys.exit(1)
@@ -36,3 +38,78 @@ def run_entry_point(function: Callable[[Any], Any], cfg: Any) -> Any:
             log.exception("this job failed; the sweep goes on")
             return None
         raise
+
+
+def config_error_hint(config_name: str, overrides: list[str], bad_key: str) -> str:
+    """`did you mean n_resblocks? valid keys of model: ...` for an override of an unknown key."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from srlab.config import config_dir
+
+    parent, _, leaf = bad_key.rpartition(".")
+    others = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != bad_key]
+    try:
+        with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+            cfg = compose(config_name, overrides=others)
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+    except Exception:  # noqa: BLE001 - a hint is a nicety; Hydra's message stands alone
+        return ""
+    if not hasattr(node, "keys"):
+        return ""
+    keys = sorted(str(key) for key in node.keys())
+    close = difflib.get_close_matches(leaf, keys, n=3)
+    where = parent or "the top level"
+    guess = f"did you mean {' or '.join(close)}? " if close else ""
+    return f"{guess}valid keys of {where}: {', '.join(keys)}"
+
+
+def check_command_line(config_name: str, args: list[str]) -> None:
+    """Compose the config once before Hydra runs, so an unknown key or group option fails in a
+    few lines with Hydra's message and the valid choices, instead of a traceback."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    from srlab.config import config_dir
+
+    candidates = [arg for arg in args if "=" in arg and not arg.startswith("-")]
+    try:
+        parsed = OverridesParser.create().parse_overrides(candidates)
+    except HydraException:
+        return  # a syntax error: Hydra reports it itself
+    overrides = [
+        o.input_line
+        for o in parsed
+        if not o.is_sweep_override() and not o.key_or_group.startswith("hydra")
+    ]
+    try:
+        with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+            compose(config_name, overrides=overrides)
+    except HydraException as error:
+        message = str(error).split("\nConfig search path")[0].splitlines()
+        key = getattr(error.__cause__, "full_key", None)
+        hint = config_error_hint(config_name, overrides, key) if key else ""
+        console = Console(stderr=True, soft_wrap=True)
+        console.print(f"[bold red]config error:[/] {escape(message[0])}", highlight=False)
+        for line in message[1:] + ([hint] if hint else []):
+            console.print(f"  {escape(line)}", highlight=False)
+        sys.exit(1)
+
+
+def hydra_entry_point(config_name: str, function: Callable[[Any], Any]) -> Callable[[], None]:
+    """`main` of `python -m srlab.<verb>`: check the command line, then run `function(cfg)`
+    under Hydra with conf/<config_name>.yaml."""
+    import hydra
+
+    from srlab.config import config_dir
+
+    @hydra.main(version_base="1.3", config_path=config_dir(), config_name=config_name)
+    def hydra_main(cfg: Any) -> Any:
+        return run_entry_point(function, cfg)
+
+    def main() -> None:
+        check_command_line(config_name, sys.argv[1:])
+        hydra_main()
+
+    return main

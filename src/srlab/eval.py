@@ -2,7 +2,7 @@
 
     python -m srlab.eval ckpt_path=logs/train/runs/<run>/checkpoints/last.ckpt scale=2 \
         data.sets=[Set5,Set14]
-    python -m srlab.eval eval_model@model=bicubic scale=4
+    python -m srlab.eval model=bicubic scale=4
 
 Each image is scored as training validation scores it (same degradation, same metrics, the net
 fed the same float LR), so a checkpoint's Set5 numbers here equal the ones its run logged.
@@ -12,44 +12,24 @@ from __future__ import annotations
 
 import logging
 
-import hydra
-import numpy as np
 import torch
 from omegaconf import DictConfig
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from torch import Tensor, nn
+from torch import nn
 
-from srlab.config import config_dir, instantiate
-from srlab.data.benchmarks import BenchmarkSet, as_batch, gray_from_rgb, resolve_set
+from srlab.config import instantiate
+from srlab.data.benchmarks import BenchmarkSet, as_batch, resolve_set
 from srlab.data.datasets import to_tensor
-from srlab.entry import run_entry_point
+from srlab.entry import hydra_entry_point
 from srlab.errors import SRLabError
 from srlab.metrics import PSNR, SSIM
-from srlab.ops.imresize import imresize
-from srlab.ops.tiling import tiled_forward
+from srlab.models.checkpoint import load_net
+from srlab.models.inference import super_resolve
 from srlab.summary import write_json
 
 log = logging.getLogger(__name__)
-
-
-class Bicubic(nn.Module):
-    """The papers' bicubic baseline as a net: MATLAB imresize of the uint8 LR, x `scale`.
-
-    Takes and returns float images in [0, 1] like any srlab net, with any number of channels (a
-    gray image stays gray). The LR is turned back into its uint8 levels first, which is exact for
-    an LR read from a PNG, so the result is MATLAB's uint8 upscale to the last level.
-    """
-
-    def __init__(self, scale: int):
-        super().__init__()
-        self.scale = scale
-
-    def forward(self, lr: Tensor) -> Tensor:
-        # (B, C, h, w) in [0, 1] -> (B, C, h * scale, w * scale)
-        levels = lr.clamp(0, 1).mul(255).round().to(torch.uint8)
-        return imresize(levels, scale=float(self.scale)).float().div_(255)
 
 
 def evaluate(cfg: DictConfig) -> dict[str, dict[str, float]]:
@@ -63,7 +43,11 @@ def evaluate(cfg: DictConfig) -> dict[str, dict[str, float]]:
     ]
     check_unique_names(sets)
     device = pick_device(cfg.device)
-    net = instantiate(cfg.model).to(device)
+    net = (
+        instantiate(cfg.model)
+        if cfg.get("model")
+        else load_net(cfg.ckpt_path, scale, use_ema=cfg.use_ema)
+    ).to(device)
     results = {}
     with Progress(transient=True) as progress:
         for benchmark in sets:
@@ -99,8 +83,8 @@ def pick_device(device: str) -> torch.device:
 
 
 def describe(cfg: DictConfig) -> str:
-    """What was evaluated: the checkpoint's path, else the net's class (Bicubic)."""
-    return str(cfg.model.get("path") or cfg.model._target_.rsplit(".", 1)[-1])
+    """What was evaluated: the net's class (Bicubic), else the checkpoint's path."""
+    return cfg.model._target_.rsplit(".", 1)[-1] if cfg.get("model") else str(cfg.ckpt_path)
 
 
 @torch.inference_mode()
@@ -116,45 +100,14 @@ def evaluate_set(
     psnr, ssim = PSNR(border=scale).to(device), SSIM(border=scale).to(device)
     task = progress.add_task(f"{benchmark.name} x{scale}", total=len(benchmark))
     for image in benchmark:
-        sr = super_resolve(net, image.lr, scale, device, tile, tile_overlap)
+        lr = to_tensor(image.lr)[None].to(device)
+        sr = super_resolve(net, lr, scale, tile, tile_overlap)
         hr = as_batch(image.hr).to(device)
         psnr.update(sr, hr)
         ssim.update(sr, hr)
         progress.advance(task)
     progress.remove_task(task)
     return {"psnr": psnr.compute().item(), "ssim": ssim.compute().item(), "images": len(benchmark)}
-
-
-def super_resolve(
-    net: nn.Module,
-    lr: np.ndarray,
-    scale: int,
-    device: torch.device,
-    tile: int | None,
-    tile_overlap: int,
-) -> Tensor:
-    """uint8 (h, w, C) LR -> float (1, C, H, W) SR in [0, 1], C as the LR's (gray stays gray).
-
-    The net sees what validation feeds it: the LR as a contiguous float tensor in [0, 1]. A gray
-    LR is replicated for an RGB net, whose output is then made gray again (benchmarks.py).
-    """
-    x = to_tensor(lr)[None].contiguous().to(device)  # (1, C, h, w)
-    channels = input_channels(net)
-    gray_through_rgb = x.shape[1] == 1 and channels == 3
-    if gray_through_rgb:
-        x = x.expand(-1, 3, -1, -1)
-    elif channels is not None and x.shape[1] != channels:
-        raise SRLabError(
-            f"the net takes {channels}-channel images but the LR has {x.shape[1]} channels"
-        )
-    sr = tiled_forward(net, x, scale, tile, tile_overlap).clamp_(0, 1)
-    return gray_from_rgb(sr) if gray_through_rgb else sr
-
-
-def input_channels(net: nn.Module) -> int | None:
-    """The channels the net's first convolution takes; None for a net without one (bicubic)."""
-    first = next((m for m in net.modules() if isinstance(m, nn.Conv2d)), None)
-    return first.in_channels if first is not None else None
 
 
 def print_results_table(results: dict[str, dict[str, float]], scale: int, model: str) -> None:
@@ -167,9 +120,7 @@ def print_results_table(results: dict[str, dict[str, float]], scale: int, model:
     Console().print(table)
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="eval")
-def main(cfg: DictConfig) -> dict[str, dict[str, float]] | None:
-    return run_entry_point(evaluate, cfg)
+main = hydra_entry_point("eval", evaluate)
 
 
 if __name__ == "__main__":

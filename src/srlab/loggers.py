@@ -80,7 +80,7 @@ class WandbLogger(LightningWandbLogger):
             name=name,
             group=group,
             job_type=job_type,
-            tags=list(tags or [])[:64],
+            tags=list(tags or []),
             offline=chosen == "offline",
             log_model=log_model,
             settings={"init_timeout": 60, "console": "off", "silent": True},

@@ -16,16 +16,14 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from srlab.config import config_dir
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import list_images, mod_crop, read_image, write_image
-from srlab.entry import run_entry_point
+from srlab.entry import hydra_entry_point
 from srlab.errors import SRLabError
 
 log = logging.getLogger(__name__)
@@ -120,9 +118,7 @@ def print_prepare_table(summary: dict[int, dict[str, int]], out_dir: Path) -> No
     Console().print(table)
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="prepare")
-def main(cfg: DictConfig) -> dict[int, dict[str, int]] | None:
-    return run_entry_point(prepare, cfg)
+main = hydra_entry_point("prepare", prepare)
 
 
 if __name__ == "__main__":

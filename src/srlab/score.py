@@ -17,7 +17,6 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import hydra
 import numpy as np
 from omegaconf import DictConfig
 from rich.console import Console
@@ -25,10 +24,9 @@ from rich.progress import Progress
 from rich.table import Table
 from torch import Tensor
 
-from srlab.config import config_dir
 from srlab.data.benchmarks import as_batch, gray_from_rgb
 from srlab.data.io import list_images, mod_crop, read_image
-from srlab.entry import run_entry_point
+from srlab.entry import hydra_entry_point
 from srlab.errors import SRLabError
 from srlab.ops.quality import psnr, ssim
 from srlab.summary import write_json
@@ -146,9 +144,7 @@ def print_scores_table(scores: dict, scale: int, sr_dir: Path) -> None:
     Console().print(table)
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="score")
-def main(cfg: DictConfig) -> dict | None:
-    return run_entry_point(score, cfg)
+main = hydra_entry_point("score", score)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import hydra
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
-from srlab.config import config_dir, instantiate
+from srlab.config import instantiate
 from srlab.distributed import ddp_job
-from srlab.entry import run_entry_point
+from srlab.entry import hydra_entry_point
 from srlab.report import print_run_table
 from srlab.summary import mark_failed, read_summary
 
@@ -68,9 +67,7 @@ def train(cfg: DictConfig) -> float | None:
     return summary.get("metrics", {}).get(cfg.get("optimized_metric"))
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
-def main(cfg: DictConfig) -> float | None:
-    return run_entry_point(train, cfg)
+main = hydra_entry_point("train", train)
 
 
 if __name__ == "__main__":

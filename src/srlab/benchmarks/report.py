@@ -86,6 +86,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"### srlab bench, {results['started']} ({results['output']})",
         "",
+        f"- command: `{results['command']}`",
         f"- machine: {machine_line(results['machine'])}",
         *(f"- {name}: {text}" for name, text in results["setup"].items()),
         "",

@@ -137,20 +137,10 @@ def lightning_steps_per_s(cfg: DictConfig, warmup_steps: int, steps: int) -> flo
     from srlab.train import train
 
     train(cfg)
-    finish_wandb()
     timed = json.loads(Path(cfg.callbacks.step_timer.path).read_text())
     if timed.get("validations"):
         raise RuntimeError("validation ran inside the timed training steps")
     return steady_steps_per_s(timed["step_end_s"], warmup_steps, steps)
-
-
-def finish_wandb() -> None:
-    """Close the W&B run that train(cfg) leaves open, as the end of `python -m srlab.train`
-    does: otherwise the next run's WandbLogger would reuse it instead of starting its own."""
-    import wandb
-
-    if wandb.run is not None:
-        wandb.finish(quiet=True)
 
 
 def plain_steps_per_s(

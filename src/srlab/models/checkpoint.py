@@ -49,7 +49,7 @@ def read_checkpoint(path: str | Path | None) -> dict[str, Any]:
     if path is None:
         raise SRLabError(
             "no checkpoint given: pass ckpt_path=<run>/checkpoints/last.ckpt, "
-            "or eval_model@model=bicubic for the bicubic baseline"
+            "or model=bicubic for the bicubic baseline"
         )
     path = Path(path)
     if not path.is_file():

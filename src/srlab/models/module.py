@@ -12,6 +12,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from srlab.errors import SRLabError
 from srlab.metrics import PSNR, SSIM
+from srlab.models.inference import super_resolve
 from srlab.models.losses import WeightedLoss
 from srlab.models.resnet_sr import count_parameters
 
@@ -19,7 +20,8 @@ from srlab.models.resnet_sr import count_parameters
 class SRModule(L.LightningModule):
     """Trains `net` on (LR, HR) patches; validates whole images on Y-channel PSNR/SSIM.
 
-    `optimizer` and `scheduler` are partials (Hydra `_partial_: true`) bound here to the
+    Validation runs `super_resolve`, as `srlab.eval` does (tiles of `val_tile` LR pixels
+    when set). `optimizer` and `scheduler` are partials (Hydra `_partial_: true`) bound here to the
     parameters. With `ema_decay`, an exponential moving average of the weights is kept,
     validated and saved (it is what eval uses).
     """
@@ -35,6 +37,7 @@ class SRModule(L.LightningModule):
         nan_policy: str = "fail",
         channels_last: bool = False,
         n_log_images: int = 2,
+        val_tile: int | None = None,
     ):
         super().__init__()
         if nan_policy not in ("fail", "skip"):
@@ -52,6 +55,7 @@ class SRModule(L.LightningModule):
         self.nan_policy = nan_policy
         self.channels_last = channels_last
         self.n_log_images = n_log_images
+        self.val_tile = val_tile
         self.net_config: dict[str, Any] | None = None  # set by srlab.train; saved in checkpoints
         self.val_metrics = nn.ModuleDict()
         self.n_params = count_parameters(net)
@@ -119,10 +123,7 @@ class SRModule(L.LightningModule):
 
     def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         set_name = list(self.val_metrics)[dataloader_idx]
-        lr = batch["lr"]
-        if self.channels_last:
-            lr = lr.contiguous(memory_format=torch.channels_last)
-        sr = self.eval_net(lr).clamp_(0, 1)
+        sr = super_resolve(self.eval_net, batch["lr"], self.scale, self.val_tile)
         metrics = self.val_metrics[set_name]
         metrics["psnr"].update(sr, batch["hr"])
         metrics["ssim"].update(sr, batch["hr"])

@@ -20,7 +20,7 @@ UPSAMPLERS = ("pixelshuffle", "deconv")
 
 
 class ResBlock(nn.Module):
-    """conv-ReLU-conv whose output is scaled before the skip (res_scale, EDSR's 0.1 for wide nets)."""
+    """conv-ReLU-conv, scaled by res_scale before the skip (EDSR uses 0.1 for wide nets)."""
 
     def __init__(self, n_feats: int, res_scale: float = 1.0, kernel_size: int = 3):
         super().__init__()

@@ -1,0 +1,35 @@
+"""Whole-image super-resolution as validation and eval both run it (one code path)."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from srlab.data.benchmarks import gray_from_rgb
+from srlab.errors import SRLabError
+from srlab.ops.tiling import tiled_forward
+
+
+def input_channels(net: nn.Module) -> int | None:
+    """The channels the net's first convolution takes; None for a net without one (bicubic)."""
+    first = next((m for m in net.modules() if isinstance(m, nn.Conv2d)), None)
+    return first.in_channels if first is not None else None
+
+
+def super_resolve(
+    net: nn.Module, lr: Tensor, scale: int, tile: int | None = None, tile_overlap: int = 32
+) -> Tensor:
+    """Float (B, C, h, w) LR in [0, 1] -> (B, C, sh, sw) SR clamped to [0, 1], C as the LR's.
+
+    A gray LR is replicated for an RGB net, whose output is made gray again (the protocol
+    scores gray images on their gray values); images larger than `tile` go through in tiles.
+    """
+    channels = input_channels(net)
+    gray_through_rgb = lr.shape[1] == 1 and channels == 3
+    if gray_through_rgb:
+        lr = lr.expand(-1, 3, -1, -1)
+    elif channels is not None and lr.shape[1] != channels:
+        raise SRLabError(
+            f"the net takes {channels}-channel images but the LR has {lr.shape[1]} channels"
+        )
+    sr = tiled_forward(net, lr.contiguous(), scale, tile, tile_overlap).clamp_(0, 1)
+    return gray_from_rgb(sr) if gray_through_rgb else sr
