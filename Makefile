@@ -30,3 +30,9 @@ lint: install
 
 clean:
 	rm -rf logs .pytest_cache
+
+bench: install  ## train-step, data, imresize and inference speed: logs/bench/<time>/results.json
+	$(PY) -m srlab.bench
+
+dashboard: install  ## W&B's terminal dashboard over every local run (offline ones too)
+	$(VENV)/bin/wandb leet logs/wandb

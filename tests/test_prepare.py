@@ -128,6 +128,6 @@ def test_folders_must_be_given():
         prepare(prepare_config())
 
 
-def test_download_is_not_available_yet(tmp_path):
-    with pytest.raises(SRLabError, match="download=div2k"):
-        run(tmp_path, tmp_path / "lr", "download=div2k")
+def test_download_of_an_unknown_dataset_is_a_user_error(tmp_path):
+    with pytest.raises(SRLabError, match="div2k"):
+        run(tmp_path, tmp_path / "lr", "download=imagenet")

@@ -30,15 +30,27 @@ log = logging.getLogger(__name__)
 MAX_DEFAULT_WORKERS = 8
 
 
+def download(cfg: DictConfig) -> dict:
+    """download=div2k: the official DIV2K archives (HR, and bicubic LR at `scales`)."""
+    from srlab.data.download import LR_SCALES, download_div2k
+
+    if cfg.download != "div2k":
+        raise SRLabError(f"download={cfg.download!r}: the one known dataset is div2k")
+    scales = tuple(s for s in cfg.scales if s in LR_SCALES)
+    folders = download_div2k(Path(cfg.paths.data_dir), scales=scales)
+    table = Table(title=f"DIV2K in {Path(cfg.paths.data_dir) / 'DIV2K'}")
+    table.add_column("folder")
+    table.add_column("images", justify="right")
+    for folder in folders:
+        table.add_row(str(folder), str(len(list_images(folder, str(folder)))))
+    Console().print(table)
+    return {str(folder): {"written": 0, "skipped": 0} for folder in folders}
+
+
 def prepare(cfg: DictConfig) -> dict[int, dict[str, int]]:
     """Per scale, how many LR images were written and how many were kept (they existed)."""
     if cfg.get("download"):
-        # download=div2k plugs in here: srlab/data/download.py fetches the HR images into
-        # hr_dir, then the LR folders are made below as for any HR folder.
-        raise SRLabError(
-            f"download={cfg.download} is not available yet; download the HR images yourself "
-            "and pass hr_dir=..."
-        )
+        return download(cfg)
     for key in ("hr_dir", "out_dir"):
         if not cfg.get(key):
             raise SRLabError(f"{key} is not set; pass hr_dir=path/to/HR out_dir=path/to/LR")
