@@ -52,7 +52,8 @@ def compose_train(tmp_path: Path, overrides: list[str]) -> DictConfig:
 
 @pytest.fixture
 def image_folders(tmp_path: Path, shared_data: Path) -> tuple[Path, Path]:
-    """A training folder (a few Sun80 photos) and a validation folder (two Set5 images)."""
+    """A training folder (a few Sun80 photos) and a validation folder (two Set5 images and
+    Set14's grayscale bridge)."""
     train, val = tmp_path / "train_hr", tmp_path / "my_val"
     train.mkdir()
     val.mkdir()
@@ -60,6 +61,7 @@ def image_folders(tmp_path: Path, shared_data: Path) -> tuple[Path, Path]:
         shutil.copy(path, train)
     for name in ("bird.png", "butterfly.png"):
         shutil.copy(shared_data / "benchmarks" / "Set5" / name, val)
+    shutil.copy(shared_data / "benchmarks" / "Set14" / "bridge.png", val)  # grayscale
     return train, val
 
 

@@ -9,8 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
 
 from conftest import REPO_ROOT
+from srlab.compare import compare_runs
+from srlab.config import config_dir
+from srlab.eval import evaluate
 
 WANDB = Path(sys.executable).parent / "wandb"
 TINY_JOB = [
@@ -127,3 +131,59 @@ def test_optuna_sweeper_maximizes_validation_psnr_over_two_trials(tmp_path: Path
         for n in "01"
     )
     assert f"best_value: {best}" in results
+
+
+def test_a_failing_job_does_not_stop_the_sweep_and_compare_marks_it(tmp_path: Path) -> None:
+    sweep_dir = multirun(
+        tmp_path, "data.patch_size=96,51", "logger=none"
+    )  # 51: not a multiple of 2
+    summaries = [json.loads((sweep_dir / n / "summary.json").read_text()) for n in "01"]
+    assert summaries[0]["status"] == "completed"
+    assert summaries[1]["status"] == "failed" and "data.patch_size=51" in summaries[1]["error"]
+    compare_runs([sweep_dir], output=tmp_path / "report")
+    rows = (tmp_path / "report" / "comparison.csv").read_text().splitlines()
+    assert any("failed" in row for row in rows[1:]) and any("completed" in row for row in rows[1:])
+
+
+def test_ddp_on_two_cpu_processes_logs_what_a_single_process_eval_of_its_checkpoint_gives(
+    tmp_path: Path,
+) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "srlab.train",
+        *TINY_JOB,
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "trainer.max_steps=4",
+        "logger=csv",
+        "model.n_resblocks=1",
+        "~trainer.limit_val_batches",
+        f"paths.log_dir={tmp_path}",
+    ]
+    completed = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "WANDB_MODE": "offline"},
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    (run,) = (tmp_path / "train" / "runs").iterdir()  # one directory for both ranks
+    assert sorted(p.name for p in run.glob("*.log")) == ["train.log", "train_ddp_process_1.log"]
+    assert not list(run.rglob("*/.hydra"))  # the second rank wrote no config of its own
+    logged = json.loads((run / "summary.json").read_text())["history"][-1]["val/Set5/psnr"]
+
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(
+            "eval",
+            overrides=[
+                f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}",
+                "data.sets=[Set5]",
+                "device=cpu",
+                f"paths.output_dir={tmp_path / 'eval'}",
+            ],
+        )
+    assert evaluate(cfg)["Set5"]["psnr"] == pytest.approx(logged, abs=1e-6)
