@@ -65,6 +65,20 @@ def image_folders(tmp_path: Path, shared_data: Path) -> tuple[Path, Path]:
     return train, val
 
 
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess:
+    """`python -m <module> <args>` as a user runs it, W&B offline; a non-zero exit fails."""
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, "WANDB_MODE": "offline"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed
+
+
 TINY_SWEEP = [
     "experiment=quick",
     "model.n_resblocks=1,2",
@@ -86,15 +100,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Shared by the sweep, compare and report tests (it is the suite's most expensive fixture).
     """
     log_dir = tmp_path_factory.mktemp("logs")
-    result = subprocess.run(
-        [sys.executable, "-m", "srlab.train", "-m", *TINY_SWEEP, f"paths.log_dir={log_dir}"],
-        cwd=log_dir,
-        env={**os.environ, "WANDB_MODE": "offline"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_module("srlab.train", "-m", *TINY_SWEEP, f"paths.log_dir={log_dir}")
     (sweep_dir,) = (log_dir / "train" / "multiruns").iterdir()
     return sweep_dir
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from conftest import REPO_ROOT
+from conftest import run_module
 from srlab.compare import compare_runs
 from srlab.config import config_dir
 from srlab.eval import evaluate
@@ -51,24 +50,7 @@ def inspect(run_dir: Path, summary: bool = True) -> dict | list[dict]:
 
 
 def multirun(tmp_path: Path, *overrides: str) -> Path:
-    command = [
-        sys.executable,
-        "-m",
-        "srlab.train",
-        "-m",
-        *TINY_JOB,
-        *overrides,
-        f"paths.log_dir={tmp_path}",
-    ]
-    completed = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "WANDB_MODE": "offline"},
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    run_module("srlab.train", "-m", *TINY_JOB, *overrides, f"paths.log_dir={tmp_path}")
     (sweep_dir,) = (tmp_path / "train" / "multiruns").iterdir()
     return sweep_dir
 
@@ -148,9 +130,7 @@ def test_a_failing_job_does_not_stop_the_sweep_and_compare_marks_it(tmp_path: Pa
 def test_ddp_on_two_cpu_processes_logs_what_a_single_process_eval_of_its_checkpoint_gives(
     tmp_path: Path,
 ) -> None:
-    command = [
-        sys.executable,
-        "-m",
+    run_module(
         "srlab.train",
         *TINY_JOB,
         "trainer=ddp",
@@ -161,16 +141,7 @@ def test_ddp_on_two_cpu_processes_logs_what_a_single_process_eval_of_its_checkpo
         "model.n_resblocks=1",
         "~trainer.limit_val_batches",
         f"paths.log_dir={tmp_path}",
-    ]
-    completed = subprocess.run(
-        command,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "WANDB_MODE": "offline"},
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
     (run,) = (tmp_path / "train" / "runs").iterdir()  # one directory for both ranks
     assert sorted(p.name for p in run.glob("*.log")) == ["train.log", "train_ddp_process_1.log"]
     assert not list(run.rglob("*/.hydra"))  # the second rank wrote no config of its own
