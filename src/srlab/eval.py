@@ -49,7 +49,9 @@ def evaluate(cfg: DictConfig) -> dict[str, dict[str, float]]:
         else load_net(cfg.ckpt_path, scale, use_ema=cfg.use_ema)
     ).to(device)
     results = {}
-    with Progress(transient=True) as progress:
+    # bf16 autocast on a GPU (eval.autocast=true): as validation runs under trainer=gpu.
+    autocast = torch.autocast(device.type, torch.bfloat16, enabled=bool(cfg.get("autocast")))
+    with Progress(transient=True) as progress, autocast:
         for benchmark in sets:
             results[benchmark.name] = evaluate_set(
                 net, benchmark, device, cfg.tile, cfg.tile_overlap, progress

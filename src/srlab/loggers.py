@@ -60,7 +60,7 @@ class WandbLogger(LightningWandbLogger):
     def __init__(
         self,
         project: str = "srlab",
-        save_dir: str = "logs/wandb",
+        save_dir: str = "logs",
         name: str | None = None,
         group: str | None = None,
         job_type: str | None = None,
@@ -72,7 +72,7 @@ class WandbLogger(LightningWandbLogger):
             raise SRLabError(f"logger.wandb.mode={mode!r}: choose one of {', '.join(MODES)}")
         chosen, why = choose_mode(mode)
         if chosen == "offline":
-            say_offline(why, save_dir)
+            say_offline(why, str(Path(save_dir) / "wandb"))
         Path(save_dir).mkdir(parents=True, exist_ok=True)
         super().__init__(
             project=project,
@@ -101,7 +101,7 @@ class WandbLogger(LightningWandbLogger):
         except Exception as error:  # noqa: BLE001 - any W&B failure must not stop training
             if self._offline:
                 raise
-            say_offline(f"online init failed ({error})", self._save_dir)
+            say_offline(f"online init failed ({error})", str(Path(self._save_dir) / "wandb"))
             self._offline = True
             self._wandb_init["mode"] = "offline"
             return super().experiment

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -51,10 +50,10 @@ def _status_kib(field: str) -> int:
 
 
 def _malloc_trim() -> None:
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
+    """Give the memory glibc keeps after frees back to the system (elsewhere: nothing)."""
+    process = ctypes.CDLL(None)  # the symbols already loaded, libc's among them
+    if hasattr(process, "malloc_trim"):
+        process.malloc_trim(0)
 
 
 @dataclass

@@ -31,5 +31,5 @@ def super_resolve(
         raise SRLabError(
             f"the net takes {channels}-channel images but the LR has {lr.shape[1]} channels"
         )
-    sr = tiled_forward(net, lr.contiguous(), scale, tile, tile_overlap).clamp_(0, 1)
+    sr = tiled_forward(net, lr.contiguous(), scale, tile, tile_overlap).float().clamp_(0, 1)
     return gray_from_rgb(sr) if gray_through_rgb else sr

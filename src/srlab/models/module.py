@@ -36,6 +36,7 @@ class SRModule(L.LightningModule):
         ema_decay: float | None = None,
         nan_policy: str = "fail",
         channels_last: bool = False,
+        compile: bool = False,
         n_log_images: int = 2,
         val_tile: int | None = None,
     ):
@@ -61,12 +62,14 @@ class SRModule(L.LightningModule):
         self.n_params = count_parameters(net)
         if channels_last:
             self.net.to(memory_format=torch.channels_last)
+        # Kept out of the module tree so that checkpoints keep the plain `net.*` keys.
+        self.__dict__["train_net"] = torch.compile(self.net) if compile else self.net
 
     # --- training -------------------------------------------------------------------------
     def forward(self, lr: torch.Tensor) -> torch.Tensor:
         if self.channels_last:
             lr = lr.contiguous(memory_format=torch.channels_last)
-        return self.net(lr)
+        return self.train_net(lr)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor | None:
         sr = self(batch["lr"])
