@@ -79,9 +79,11 @@ def test_results_json_has_every_figure_with_median_and_spread(
     assert {"cpu", "cpu_cores", "torch_threads", "torch", "gpu"} <= set(results["machine"])
     assert results["config"]["train_config"]["model"]["n_feats"] == 8
     assert set(results["setup"]) == {"train", "loader", "resize", "inference"}
-    # The Lightning run went through srlab.train: its run directory and summary are there.
-    summary = json.loads((tmp_path / "bench" / "train_runs" / "0" / "summary.json").read_text())
+    # The Lightning run went through srlab.train, W&B logger on: its files are there.
+    runs = tmp_path / "bench" / "train_runs"
+    summary = json.loads((runs / "0" / "summary.json").read_text())
     assert summary["status"] == "completed" and summary["steps"] == 3
+    assert list(runs.rglob("offline-run-*/run-*.wandb")), "the W&B logger was not on"
     printed = capsys.readouterr().out
     assert "| train_step_ratio_vs_plain |" in printed and "| x2 | 16² |" in printed
 

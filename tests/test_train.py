@@ -159,3 +159,26 @@ def test_a_user_mistake_exits_1_with_a_short_message(tmp_path: Path) -> None:
     assert completed.returncode == 1
     assert f"{tmp_path}/none" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_resuming_with_another_net_names_the_settings_that_differ(tmp_path: Path) -> None:
+    first = compose_train(tmp_path / "a", ["trainer.max_steps=2", "logger=none"])
+    train(first)
+    last = tmp_path / "a" / "run" / "checkpoints" / "last.ckpt"
+    other = compose_train(tmp_path / "b", ["logger=none", "model.n_feats=16", f"ckpt_path={last}"])
+    with pytest.raises(SRLabError, match=r"n_feats=16.*model.n_feats=8"):
+        train(other)
+
+
+def test_an_unknown_config_key_exits_1_with_the_valid_keys(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "srlab.train",
+        "model.n_resblock=4",
+        f"paths.log_dir={tmp_path}",
+    ]
+    completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 1
+    assert "model.n_resblock" in completed.stderr and "did you mean n_resblocks" in completed.stderr
+    assert "Traceback" not in completed.stderr

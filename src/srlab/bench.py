@@ -217,13 +217,9 @@ def bench(cfg: DictConfig) -> dict[str, Any]:
     output.parent.mkdir(parents=True, exist_ok=True)
     started = time.time()
     machine = machine_info()
-    # Run directories and W&B files of the Lightning runs go under the bench's directory.
+    # The Lightning runs write under the bench's directory (lightning_config: one per repeat).
     train_cfg = compose_train(
-        [
-            *cfg.train.overrides,
-            f"paths.output_dir={output.parent / 'train_runs'}",
-            f"paths.wandb_dir={output.parent / 'wandb'}",
-        ]
+        [*cfg.train.overrides, f"paths.output_dir={output.parent / 'train_runs'}"]
     )
 
     samples = bench_training(cfg, train_cfg, output.parent)

@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from srlab.config import instantiate
 from srlab.distributed import ddp_job
 from srlab.entry import hydra_entry_point
+from srlab.models.checkpoint import check_resumable
 from srlab.report import print_run_table
 from srlab.summary import mark_failed, read_summary
 
@@ -55,6 +56,8 @@ def train(cfg: DictConfig) -> float | None:
             L.seed_everything(cfg.seed, workers=True)
         with ddp_job():
             datamodule, module, trainer = build(cfg)
+            if cfg.get("ckpt_path"):
+                check_resumable(cfg.ckpt_path, module.net, module.net_config)
             log_run_config(trainer, cfg, module)
             trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     except BaseException as error:

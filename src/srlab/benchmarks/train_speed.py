@@ -107,7 +107,7 @@ def lightning_config(
     steps: int,
 ) -> DictConfig:
     """The training config with the pre-made batches as data, a StepTimer among the callbacks,
-    validation never, and everything written under `run_dir`."""
+    validation never, the run written to `run_dir` (W&B files beside it)."""
     cfg = copy.deepcopy(train_cfg)
     with open_dict(cfg):
         # Resolved now: it names the first validation set of the data config replaced below.
@@ -127,8 +127,14 @@ def lightning_config(
         cfg.paths.output_dir = str(run_dir)
         cfg.ckpt_path = None
         wandb = (cfg.get("logger") or {}).get("wandb")
-        if wandb:  # named for the bench, not after the bench's own command line
-            wandb.update(name=f"bench-{run_dir.name}", group=None, job_type="bench", tags=["bench"])
+        if wandb:  # named for the bench (not after its command line), files beside the runs
+            wandb.update(
+                name=f"bench-{run_dir.name}",
+                group=None,
+                job_type="bench",
+                tags=["bench"],
+                save_dir=str(run_dir.parent),
+            )
     return cfg
 
 

@@ -121,3 +121,21 @@ def check_weights(net: nn.Module, weights: dict[str, torch.Tensor], path: str | 
             f"({type(net).__name__}): {'; '.join(problems)}; the checkpoint was written by "
             "another version of the net: retrain, or load it with the matching srlab version"
         )
+
+
+def check_resumable(path: str | Path, net: nn.Module, net_config: dict[str, Any]) -> None:
+    """Resuming needs the checkpoint's net: name the settings (or keys, shapes) that differ,
+    instead of a traceback from deep inside Lightning's load_state_dict."""
+    checkpoint = read_checkpoint(path)
+    saved = (checkpoint.get("srlab") or {}).get("net_config") or {}
+    differ = sorted(
+        key for key in set(saved) | set(net_config) if saved.get(key) != net_config.get(key)
+    )
+    if differ:
+        theirs = " ".join(f"model.{key}={saved.get(key)}" for key in differ)
+        ours = ", ".join(f"{key}={net_config.get(key)}" for key in differ)
+        raise SRLabError(
+            f"{path} was trained with another net than this run's ({ours}); to resume it, pass "
+            f"its settings: {theirs}"
+        )
+    check_weights(net, net_weights(checkpoint.get("state_dict", {}), use_ema=False), path)
