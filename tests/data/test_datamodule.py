@@ -163,11 +163,11 @@ def test_augmentation_applies_the_same_d4_transform_to_hr_and_lr(tmp_path, val_d
 def test_augmentation_is_reproducible_under_a_torch_seed(tmp_path, val_dir):
     original = _real("Set14/baboon.png")[100 : 100 + PATCH, 200 : 200 + PATCH]
     train_dir = _write_folder(tmp_path / "train", {"patch": original})
-    datamodule = _datamodule(train_dir, val_dir, augment=True, repeat=8)
-    datamodule.setup("fit")
     runs = []
-    for _ in range(2):
+    for _ in range(2):  # two runs, each seeded as seed_everything does
         torch.manual_seed(3)
+        datamodule = _datamodule(train_dir, val_dir, augment=True, repeat=8)
+        datamodule.setup("fit")
         runs.append([hr for _, hr, _ in _samples(datamodule, 8)])
     for first, second in zip(*runs, strict=True):
         np.testing.assert_array_equal(first, second)

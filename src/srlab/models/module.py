@@ -88,7 +88,7 @@ class SRModule(L.LightningModule):
         self.log("train/loss", total, prog_bar=True)
         self.log("train/lr", self.trainer.optimizers[0].param_groups[0]["lr"])
         for name, value in terms.items():
-            self.log(f"train/loss_{name}", value)
+            self.log(f"train/loss_{name}", value)  # each term, also when it is the only one
         return total
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
