@@ -86,10 +86,14 @@ class SRModule(L.LightningModule):
                 "add warm-up, or set module.nan_policy=skip to skip such batches"
             )
         self.log("train/loss", total, prog_bar=True)
-        self.log("train/lr", self.trainer.optimizers[0].param_groups[0]["lr"])
-        for name, value in terms.items():
-            self.log(f"train/loss_{name}", value)  # each term, also when it is the only one
+        if self.is_logging_step():  # self.log costs ~1 ms a call: only where it is written
+            self.log("train/lr", self.trainer.optimizers[0].param_groups[0]["lr"])
+            for name, value in terms.items():
+                self.log(f"train/loss_{name}", value)
         return total
+
+    def is_logging_step(self) -> bool:
+        return (self.global_step + 1) % self.trainer.log_every_n_steps == 0
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self.ema is not None:
