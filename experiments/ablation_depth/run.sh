@@ -1,8 +1,3 @@
 #!/usr/bin/env bash
-# Recipe: every variant of conf/experiment/ablation_depth.yaml, then the comparison (table, plot, report).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-log_dir=logs/experiments/ablation_depth
-.venv/bin/python -m srlab.train -m experiment=ablation_depth paths.log_dir=$log_dir "$@"
-sweep=$(ls -d $log_dir/train/multiruns/* | tail -n 1)
-.venv/bin/python -m srlab.compare "$sweep" html=true output=experiments/ablation_depth
+# Recipe: conf/experiment/ablation_depth.yaml, every variant, then the comparison.
+exec "$(dirname "$0")/../run_study.sh" ablation_depth "$@"
