@@ -48,6 +48,7 @@ FIGURES = {
     "model_samples_per_s",
     "imresize_speedup_vs_numpy",
     "imresize_speedup_vs_numpy_1_thread",
+    "imresize_speedup_vs_numpy_x3",
     "imresize_torch_s",
     "imresize_numpy_s",
     "inference_x2_16px_whole_mp_per_s",

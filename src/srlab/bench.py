@@ -46,8 +46,6 @@ UNITS = {
     "data_over_model": "loader / model",
     "loader_samples_per_s": "samples/s",
     "model_samples_per_s": "samples/s",
-    "imresize_speedup_vs_numpy": "NumPy time / torch time",
-    "imresize_speedup_vs_numpy_1_thread": "NumPy time / torch time",
     "imresize_torch_s": "s",
     "imresize_numpy_s": "s",
 }
@@ -56,6 +54,8 @@ UNITS = {
 def unit_of(figure: str) -> str:
     if figure in UNITS:
         return UNITS[figure]
+    if figure.startswith("imresize_speedup"):
+        return "NumPy time / torch time"
     return "MP/s" if figure.endswith("_mp_per_s") else "MiB"
 
 
@@ -141,6 +141,10 @@ def bench_resize(cfg: DictConfig) -> tuple[Samples, bool, str]:
         samples["imresize_speedup_vs_numpy_1_thread"].append(single.numpy_s / single.torch_s)
         samples["imresize_torch_s"].append(timing.torch_s)
         samples["imresize_numpy_s"].append(timing.numpy_s)
+        for other in cfg.resize.other_scales:  # beside the target: scales on the float64 path
+            timing = time_resizes(images, [other])
+            identical &= timing.identical
+            samples[f"imresize_speedup_vs_numpy_x{other}"].append(timing.numpy_s / timing.torch_s)
     megapixels = sum(image.shape[0] * image.shape[1] for image in images.values()) / 1e6
     sets = sorted({name.split("/")[0] for name in images})
     used = f"{', '.join(sets)}: {len(images)} images, {megapixels:.2f} MP"
@@ -199,7 +203,8 @@ def setup_notes(
             "process only taking them; data_over_model divides by the plain loop's samples/s"
         ),
         "resize": (
-            f"{resize_used}, mod-crop then imresize by 1/{list(cfg.resize.scales)}; "
+            f"{resize_used}, mod-crop then imresize by 1/{list(cfg.resize.scales)} "
+            f"(and alone by 1/{list(cfg.resize.other_scales)}); "
             f"outputs identical: {'yes' if identical else '**NO**'}"
         ),
         "inference": (

@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+from srlab.ops import imresize as imresize_module
 from srlab.ops.imresize import imresize
 from srlab.ops.imresize_numpy import imresize_numpy
 
@@ -141,6 +142,63 @@ def test_batched_equals_per_image():
 
     expected = torch.stack([imresize(image, scale=0.7) for image in batch])
     assert torch.equal(resized, expected)
+
+
+@pytest.mark.parametrize(
+    ("scale", "exact_in_float32"),
+    [(1 / 2, True), (1 / 4, True), (2, True), (4, True), (8, True)]
+    + [(1 / 3, False), (3, False), (0.7, False), (1.5, False)],
+)
+def test_only_dyadic_periodic_scales_take_the_float32_path(scale, exact_in_float32):
+    plan = imresize_module._exact_plan(200, round(200 * scale), scale, True)
+
+    assert (plan is not None) == exact_in_float32
+
+
+@pytest.fixture
+def float64_path_only():
+    """A lower float32 matmul precision (TF32 or bf16, often set for GPU training) turns the
+    float32 path off."""
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("high")
+    yield
+    torch.set_float32_matmul_precision(before)
+
+
+@pytest.mark.parametrize("scale", [1 / 2, 1 / 4, 2, 4])
+@pytest.mark.parametrize("group_bytes", [imresize_module.GROUP_BYTES, 1], ids=["grouped", "alone"])
+def test_float32_path_equals_float64_path(scale, group_bytes, request, monkeypatch):
+    monkeypatch.setattr(imresize_module, "GROUP_BYTES", group_bytes)
+    monkeypatch.setattr(imresize_module, "EXACT_CHUNK_BYTES", 4096)  # several chunks per pass
+    image = _to_chw(_comic_crop())
+    batch = torch.stack([image, image.flip(-1)])
+
+    fast = imresize(batch, scale=scale)
+    request.getfixturevalue("float64_path_only")
+    reference = imresize(batch, scale=scale)
+
+    assert torch.equal(fast, reference)
+
+
+def test_float32_path_matches_numpy_width_first():
+    image = _comic_crop()[:180, :124]  # the width's scale (1/4) is smaller: it goes first
+
+    expected = imresize_numpy(image, size=(90, 31))
+    resized = _to_hwc(imresize(_to_chw(image), size=(90, 31)))
+
+    np.testing.assert_array_equal(resized, expected)
+
+
+@pytest.mark.parametrize(
+    ("crop", "scale"), [((3, 5), 2), ((3, 5), 4), ((7, 9), 1 / 4), ((2, 2), 1 / 2)]
+)
+def test_float32_path_matches_numpy_on_tiny_images(crop, scale):
+    image = np.ascontiguousarray(_comic_crop()[100 : 100 + crop[0], 50 : 50 + crop[1]])
+
+    expected = imresize_numpy(image, scale=scale)
+    resized = _to_hwc(imresize(_to_chw(image), scale=scale))
+
+    np.testing.assert_array_equal(resized, expected)
 
 
 @pytest.mark.parametrize("scale", SCALES)
