@@ -1,4 +1,5 @@
-"""Callbacks: summary.json after every validation, and LR / bicubic / SR / HR comparison strips."""
+"""Callbacks: summary.json after every validation, LR / bicubic / SR / HR comparison strips, and
+a progress bar over the whole step-based run."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.callbacks import RichProgressBar
 from lightning.pytorch.loggers import WandbLogger
 
 from srlab.data.io import write_image
@@ -114,3 +116,42 @@ class ComparisonImages(L.Callback):
                 logger.log_image(
                     "val/comparisons", images, step=trainer.global_step, caption=captions
                 )
+
+
+class StepProgressBar(RichProgressBar):
+    """Lightning's rich progress bar, over the whole run when it is step-based
+    (`trainer.max_steps`): one bar of max_steps with the run's time remaining, instead of a bar
+    per epoch labelled `Epoch 27/-2` (Lightning writes max_epochs - 1, and max_epochs is -1)."""
+
+    def step_based(self) -> bool:
+        return self.trainer.max_steps > 0
+
+    @property
+    def total_train_batches(self) -> int | float:
+        return self.trainer.max_steps if self.step_based() else super().total_train_batches
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.step_based() and self.train_progress_bar_id is not None and self.progress:
+            description = self._get_train_description(trainer.current_epoch)
+            self.progress.update(self.train_progress_bar_id, description=description)
+            return  # Lightning would reset the bar (count, clock, speed) every epoch
+        super().on_train_epoch_start(trainer, pl_module)
+        if self.step_based():  # a resumed run starts at its step
+            self._update(self.train_progress_bar_id, trainer.global_step)
+
+    def on_train_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
+        if self.step_based():  # Lightning draws batch_idx + 1 of the epoch
+            batch_idx = trainer.global_step - 1
+        super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+
+    def _get_train_description(self, current_epoch: int) -> str:
+        if not self.step_based():
+            return super()._get_train_description(current_epoch)
+        return f"{f'Epoch {current_epoch}':{len(self.validation_description)}}"
