@@ -85,6 +85,7 @@ class WandbLogger(LightningWandbLogger):
             log_model=log_model,
             settings={"init_timeout": 60, "console": "off", "silent": True},
         )
+        self._wandb_init.pop("anonymous", None)  # Lightning passes it; W&B warns it does nothing
 
     @rank_zero_only
     def finalize(self, status: str) -> None:

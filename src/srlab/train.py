@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,13 @@ from srlab.report import print_run_table
 from srlab.summary import mark_failed, read_summary
 
 log = logging.getLogger(__name__)
+
+# Library notices that say nothing about the run: Lightning's advert for its cloud logger, and a
+# deprecation inside Lightning itself (torch's pytree API; nothing of ours to change).
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(
+    lambda record: not record.getMessage().startswith("💡 Tip")
+)
+warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
