@@ -165,6 +165,18 @@ def float64_path_only():
     torch.set_float32_matmul_precision(before)
 
 
+def test_bf16_cpu_matmuls_turn_the_float32_path_off():
+    """torch's newer per-backend setting: get_float32_matmul_precision() then raises."""
+    image = _to_chw(_comic_crop())
+    try:
+        torch.backends.mkldnn.matmul.fp32_precision = "bf16"
+        resized = imresize(image, scale=1 / 2)
+    finally:
+        torch.backends.mkldnn.matmul.fp32_precision = "none"
+
+    np.testing.assert_array_equal(_to_hwc(resized), imresize_numpy(_comic_crop(), scale=1 / 2))
+
+
 @pytest.mark.parametrize("scale", [1 / 2, 1 / 4, 2, 4])
 @pytest.mark.parametrize("group_bytes", [imresize_module.GROUP_BYTES, 1], ids=["grouped", "alone"])
 def test_float32_path_equals_float64_path(scale, group_bytes, request, monkeypatch):

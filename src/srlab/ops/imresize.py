@@ -273,11 +273,18 @@ def _exact_plans(
     """
     if planes.dtype != torch.uint8 or planes.device.type != "cpu":
         return None
-    if torch.get_float32_matmul_precision() != "highest":
+    if not _float32_matmul_is_ieee():
         return None
     in_size = planes.shape[1:]
     plans = tuple(_exact_plan(in_size[d], out_size[d], scales[d], antialias) for d in order)
     return None if None in plans else plans
+
+
+def _float32_matmul_is_ieee() -> bool:
+    try:
+        return torch.get_float32_matmul_precision() == "highest"
+    except RuntimeError:  # torch's old and new precision settings disagree: assume the worst
+        return False
 
 
 @functools.lru_cache(maxsize=1024)
