@@ -268,8 +268,8 @@ def _exact_plans(
 ) -> tuple[_ExactPlan, _ExactPlan] | None:
     """Plans of both passes, in MATLAB's order, when both are exact in float32; else None.
 
-    CPU only, and only while float32 matrix products are IEEE: a lower matmul precision (TF32,
-    bf16) would round the products, and on GPUs the float64 path is fast enough.
+    CPU only (where it was measured and verified; other devices keep the float64 path), and
+    only while float32 matrix products are IEEE: TF32 or bf16 products would be rounded.
     """
     if planes.dtype != torch.uint8 or planes.device.type != "cpu":
         return None
