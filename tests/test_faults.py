@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import REPO_ROOT, compose_train
+from conftest import REPO_ROOT, compose_train, run_module
 from srlab.checkpoint_io import AtomicCheckpointIO
 from srlab.errors import SRLabError
 from srlab.train import train
@@ -112,14 +112,9 @@ def test_a_run_killed_mid_epoch_resumes_to_the_same_total_step_count(tmp_path: P
     killed_at = last_step(checkpoints[0])
     assert 4 <= killed_at < 40
 
-    resumed = subprocess.run(
-        [*command, f"ckpt_path={checkpoints[0]}", f"paths.log_dir={tmp_path / 'b'}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run_module(
+        "srlab.train", *overrides, f"ckpt_path={checkpoints[0]}", f"paths.log_dir={tmp_path / 'b'}"
     )
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
     (run,) = (tmp_path / "b" / "train" / "runs").iterdir()
     assert json.loads((run / "summary.json").read_text())["steps"] == 40
     assert last_step(run / "checkpoints" / "last.ckpt") == 40

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import REPO_ROOT, compose_train
+from conftest import REPO_ROOT, compose_train, run_module
 from srlab.errors import SRLabError
 from srlab.train import train
 
@@ -120,8 +120,7 @@ def test_command_line_overrides_work_as_written(tmp_path: Path) -> None:
         "seed=1",
         f"paths.log_dir={tmp_path}",
     ]
-    command = [sys.executable, "-m", "srlab.train", *overrides]
-    subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True, timeout=300)
+    run_module("srlab.train", *overrides)
     (run,) = (tmp_path / "train" / "runs").iterdir()
     assert summary_of(run)["steps"] == 2
     assert "scale=4" in (run / ".hydra" / "overrides.yaml").read_text()
@@ -132,14 +131,7 @@ def test_command_line_overrides_work_as_written(tmp_path: Path) -> None:
         f"ckpt_path={run}/checkpoints/last.ckpt",
         f"paths.log_dir={tmp_path / 'resumed'}",
     ]
-    completed = subprocess.run(
-        [sys.executable, "-m", "srlab.train", *resume],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
+    run_module("srlab.train", *resume)
     (resumed,) = (tmp_path / "resumed" / "train" / "runs").iterdir()
     assert summary_of(resumed)["steps"] == 4
 

@@ -121,20 +121,21 @@ def serve(handler: type[BaseHTTPRequestHandler], files: dict[str, bytes]):
     return server
 
 
-@pytest.fixture
-def server():
-    server = serve(HonoursRange, ZIPS)
+def serving(handler):
+    server = serve(handler, ZIPS)
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def server():
+    yield from serving(HonoursRange)
 
 
 @pytest.fixture
 def server_ignoring_range():
-    server = serve(IgnoresRange, ZIPS)
-    yield server
-    server.shutdown()
-    server.server_close()
+    yield from serving(IgnoresRange)
 
 
 def fetch(root: Path, server, **kwargs) -> list[Path]:

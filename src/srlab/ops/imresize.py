@@ -154,7 +154,7 @@ class _Band(NamedTuple):
     weights: Tensor  # (band_len * P,) float64
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=64)
 def _bands(
     n_planes: int,
     in_len: int,
@@ -202,7 +202,7 @@ def _round_for_uint8(sums: Tensor) -> Tensor:
     return sums.add_(0.5).clamp_(0, 255.5)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=64)
 def _contributions(
     in_len: int, out_len: int, scale: float, antialias: bool
 ) -> tuple[Tensor, Tensor]:
@@ -287,7 +287,7 @@ def _float32_matmul_is_ieee() -> bool:
         return False
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)  # a plan is a few hundred bytes; a benchmark set has ~80
 def _exact_plan(in_len: int, out_len: int, scale: float, antialias: bool) -> _ExactPlan | None:
     """The float32 plan of one pass, or None when its weights are not periodic (within
     MAX_PERIOD output lines) or not exact in float32."""
