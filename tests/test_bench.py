@@ -10,10 +10,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from srlab.bench import bench
-from srlab.benchmarks.common import spread
-from srlab.benchmarks.train_speed import steady_steps_per_s
-from srlab.config import config_dir
-from srlab.errors import SRLabError
+from srlab.speed.common import spread
+from srlab.speed.train_speed import steady_steps_per_s
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import config_dir
 
 TINY_TRAIN = [
     "model.n_resblocks=1",

@@ -16,7 +16,7 @@ from PIL import Image
 
 from srlab.compare import compare, comparison_crops, load_config, run_names, short_names
 from srlab.data.io import write_image
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
 
 DEFAULTS = {"seed": 0, "model": {"n_resblocks": 16}, "module": {"optimizer": {"lr": 1e-4}}}
 

@@ -11,16 +11,16 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from srlab.config import config_dir
-from srlab.data.benchmarks import BenchmarkSet, as_batch, gray_from_rgb
-from srlab.data.datasets import to_tensor
 from srlab.data.degradation import bicubic_upscale
-from srlab.errors import SRLabError
+from srlab.data.sets import BenchmarkSet, gray_from_rgb
 from srlab.eval import evaluate
 from srlab.models.checkpoint import load_net
+from srlab.ops.convert import as_batch, to_float
 from srlab.ops.quality import psnr
-from srlab.summary import read_summary
 from srlab.train import train
+from srlab.training.summary import read_summary
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import config_dir
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -169,7 +169,7 @@ def test_a_gray_image_goes_through_an_rgb_net_replicated(tmp_path, best_checkpoi
     (pair,) = BenchmarkSet("one", folder, 2)
     net = load_net(best_checkpoint, scale=2)
     with torch.inference_mode():
-        sr = net(to_tensor(pair.lr)[None].expand(-1, 3, -1, -1).contiguous()).clamp(0, 1)
+        sr = net(to_float(pair.lr)[None].expand(-1, 3, -1, -1).contiguous()).clamp(0, 1)
     expected = psnr(gray_from_rgb(sr), as_batch(pair.hr), border=2).item()
     assert result["one"]["psnr"] == pytest.approx(expected, abs=1e-9)
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-from srlab.config import config_dir
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import mod_crop, read_image, write_image
-from srlab.errors import SRLabError
 from srlab.prepare import prepare
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import config_dir
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SET5 = DATA / "benchmarks" / "Set5"

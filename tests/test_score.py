@@ -9,12 +9,12 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from srlab.config import config_dir
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
 from srlab.data.io import mod_crop, read_image, write_image
-from srlab.errors import SRLabError
 from srlab.ops.quality import psnr
 from srlab.score import score
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import config_dir
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SET5 = DATA / "benchmarks" / "Set5"

@@ -12,8 +12,8 @@ from hydra import compose, initialize_config_dir
 
 from conftest import run_module
 from srlab.compare import compare_runs
-from srlab.config import config_dir
 from srlab.eval import evaluate
+from srlab.utils.hydra import config_dir
 
 WANDB = Path(sys.executable).parent / "wandb"
 TINY_JOB = [

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from conftest import REPO_ROOT, compose_train, run_module
-from srlab.errors import SRLabError
 from srlab.train import train
+from srlab.utils.errors import SRLabError
 
 STEPS = ["trainer.max_steps=4", "trainer.val_check_interval=2"]
 

@@ -10,14 +10,14 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from conftest import compose_train
-from srlab.config import config_dir
-from srlab.data.datasets import to_tensor
 from srlab.data.io import read_image
-from srlab.errors import SRLabError
 from srlab.models.checkpoint import load_net
 from srlab.models.inference import super_resolve
+from srlab.ops.convert import to_float
 from srlab.train import train
 from srlab.upscale import upscale
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import config_dir
 
 
 def compose_upscale(tmp_path: Path, *overrides: str):
@@ -55,9 +55,9 @@ def test_every_image_is_written_at_scale_times_its_size(
     for path in written:
         lr, sr = read_image(inputs / path.name), read_image(path)
         assert sr.shape == (lr.shape[0] * 2, lr.shape[1] * 2, lr.shape[2])
-    bird = to_tensor(read_image(inputs / "bird.png"))[None]
+    bird = to_float(read_image(inputs / "bird.png"))[None]
     expected = super_resolve(load_net(checkpoint, 2), bird, 2)[0]
-    got = to_tensor(read_image(tmp_path / "out" / "bird.png"))
+    got = to_float(read_image(tmp_path / "out" / "bird.png"))
     assert torch.allclose(got, expected, atol=1 / 255)  # saved levels of the same SR
 
 

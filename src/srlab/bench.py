@@ -21,20 +21,21 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
-from srlab.benchmarks.common import AUTOCAST_DTYPES, machine_info, spread, training_device
-from srlab.benchmarks.data_speed import draw_batches, loader_samples_per_s
-from srlab.benchmarks.inference_speed import forwards, peak_memory_method, time_inference
-from srlab.benchmarks.report import inference_key, markdown
-from srlab.benchmarks.resize_speed import load_sets, time_resizes, time_resizes_with_threads
-from srlab.benchmarks.train_speed import (
+from srlab.speed.common import AUTOCAST_DTYPES, machine_info, spread
+from srlab.speed.data_speed import draw_batches, loader_samples_per_s
+from srlab.speed.inference_speed import forwards, peak_memory_method, time_inference
+from srlab.speed.resize_speed import load_sets, time_resizes, time_resizes_with_threads
+from srlab.speed.results import inference_key, markdown
+from srlab.speed.train_speed import (
     lightning_config,
     lightning_steps_per_s,
     plain_steps_per_s,
 )
-from srlab.config import config_dir, instantiate
-from srlab.entry import hydra_entry_point
-from srlab.errors import SRLabError
-from srlab.summary import write_json
+from srlab.training.summary import write_json
+from srlab.utils.device import pick_device
+from srlab.utils.entry import hydra_entry_point
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import config_dir, instantiate
 
 log = logging.getLogger(__name__)
 Samples = dict[str, list[float]]
@@ -153,7 +154,7 @@ def bench_resize(cfg: DictConfig) -> tuple[Samples, bool, str]:
 
 def bench_inference(cfg: DictConfig, train_cfg: DictConfig) -> Samples:
     """Per scale and LR size: one untimed pass of each kind, then `repeats` timed ones."""
-    device = training_device(str(train_cfg.trainer.accelerator))
+    device = pick_device(str(train_cfg.trainer.accelerator))
     autocast_dtype = AUTOCAST_DTYPES.get(str(train_cfg.trainer.precision))
     generator = torch.Generator().manual_seed(0)
     samples: Samples = defaultdict(list)
@@ -182,7 +183,7 @@ def setup_notes(
 ) -> dict[str, str]:
     """One line per benchmark: exactly what was run and what the clock covered."""
     model, data, trainer = train_cfg.model, train_cfg.data, train_cfg.trainer
-    device = training_device(str(trainer.accelerator))
+    device = pick_device(str(trainer.accelerator))
     net = f"ResNetSR x{model.scale}, {model.n_resblocks} blocks x {model.n_feats} features"
     return {
         "train": (

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from matplotlib.figure import Figure
@@ -32,14 +31,15 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.table import Table
 
-from srlab.config import NOISY_OVERRIDE_PREFIXES, config_dir
 from srlab.data.io import read_image
-from srlab.entry import run_entry_point
-from srlab.errors import SRLabError
-from srlab.files import write_atomic
+from srlab.ops.convert import as_batch
 from srlab.ops.quality import psnr
-from srlab.report_html import Crop, build_report
-from srlab.summary import read_summary
+from srlab.reporting.html import Crop, build_report
+from srlab.training.summary import read_summary
+from srlab.utils.entry import run_entry_point
+from srlab.utils.errors import SRLabError
+from srlab.utils.files import write_atomic
+from srlab.utils.hydra import NOISY_OVERRIDE_PREFIXES, config_dir
 
 USAGE = "python -m srlab.compare <sweep dir or run dirs...> [html=true] [output=<dir>]"
 NOT_FOUND = object()  # OmegaConf.select's default: tells "absent" from a null value
@@ -499,11 +499,10 @@ def caption(
 ) -> str:
     """`29.47 dB on Set5 · 27.31 dB on this crop` (Y-channel PSNR, the protocol's border)."""
 
-    def batch(array: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)[None]
-
     border = min(border, (min(hr.shape[:2]) - 1) // 2)
-    on_crop = float(psnr(batch(crop), batch(hr), border=border, y_channel=hr.shape[2] == 3)[0])
+    on_crop = float(
+        psnr(as_batch(crop), as_batch(hr), border=border, y_channel=hr.shape[2] == 3)[0]
+    )
     parts = [f"{set_psnr:.2f} dB on {val_set}"] if set_psnr is not None else []
     return " · ".join([*parts, f"{on_crop:.2f} dB on this crop"])
 

@@ -19,15 +19,16 @@ from rich.progress import Progress
 from rich.table import Table
 from torch import nn
 
-from srlab.config import instantiate
-from srlab.data.benchmarks import BenchmarkSet, as_batch, resolve_set
-from srlab.data.datasets import to_tensor
-from srlab.entry import hydra_entry_point
-from srlab.errors import SRLabError
-from srlab.metrics import PSNR, SSIM
+from srlab.data.sets import BenchmarkSet, resolve_set
 from srlab.models.checkpoint import load_net
 from srlab.models.inference import super_resolve
-from srlab.summary import write_json
+from srlab.ops.convert import as_batch, to_float
+from srlab.ops.metrics import PSNR, SSIM
+from srlab.training.summary import write_json
+from srlab.utils.device import pick_device
+from srlab.utils.entry import hydra_entry_point
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import instantiate
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +74,6 @@ def check_unique_names(sets: list[BenchmarkSet]) -> None:
         )
 
 
-def pick_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except RuntimeError as error:
-        raise SRLabError(
-            f"device={device!r} is not a device: use auto, cpu, cuda or cuda:N"
-        ) from error
-
-
 def describe(cfg: DictConfig) -> str:
     """What was evaluated: the net's class (Bicubic), else the checkpoint's path."""
     return cfg.model._target_.rsplit(".", 1)[-1] if cfg.get("model") else str(cfg.ckpt_path)
@@ -102,7 +92,7 @@ def evaluate_set(
     psnr, ssim = PSNR(border=scale).to(device), SSIM(border=scale).to(device)
     task = progress.add_task(f"{benchmark.name} x{scale}", total=len(benchmark))
     for image in benchmark:
-        lr = to_tensor(image.lr)[None].to(device)
+        lr = to_float(image.lr)[None].to(device)
         sr = super_resolve(net, lr, scale, tile, tile_overlap)
         hr = as_batch(image.hr).to(device)
         psnr.update(sr, hr)

@@ -23,8 +23,8 @@ from rich.table import Table
 
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import list_images, mod_crop, read_image, write_image
-from srlab.entry import hydra_entry_point
-from srlab.errors import SRLabError
+from srlab.utils.entry import hydra_entry_point
+from srlab.utils.errors import SRLabError
 
 log = logging.getLogger(__name__)
 MAX_DEFAULT_WORKERS = 8

@@ -24,12 +24,13 @@ from rich.progress import Progress
 from rich.table import Table
 from torch import Tensor
 
-from srlab.data.benchmarks import as_batch, gray_from_rgb
 from srlab.data.io import list_images, mod_crop, read_image
-from srlab.entry import hydra_entry_point
-from srlab.errors import SRLabError
+from srlab.data.sets import gray_from_rgb
+from srlab.ops.convert import as_batch
 from srlab.ops.quality import psnr, ssim
-from srlab.summary import write_json
+from srlab.training.summary import write_json
+from srlab.utils.entry import hydra_entry_point
+from srlab.utils.errors import SRLabError
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ import lightning as L
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
-from srlab.config import instantiate
-from srlab.distributed import ddp_job
-from srlab.entry import hydra_entry_point
 from srlab.models.checkpoint import check_resumable
-from srlab.report import print_run_table
-from srlab.summary import mark_failed, read_summary
+from srlab.reporting.run_table import print_run_table
+from srlab.training.distributed import ddp_job
+from srlab.training.summary import mark_failed, read_summary
+from srlab.utils.entry import hydra_entry_point
+from srlab.utils.hydra import instantiate
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ import torch
 from omegaconf import DictConfig
 from rich.progress import track
 
-from srlab.data.datasets import to_tensor
 from srlab.data.io import list_images, read_image, write_image
-from srlab.entry import hydra_entry_point
-from srlab.errors import SRLabError
-from srlab.eval import pick_device
 from srlab.models.checkpoint import load_net
 from srlab.models.inference import super_resolve
+from srlab.ops.convert import to_float, to_levels
+from srlab.utils.device import pick_device
+from srlab.utils.entry import hydra_entry_point
+from srlab.utils.errors import SRLabError
 
 
 @torch.inference_mode()
@@ -34,11 +34,10 @@ def upscale(cfg: DictConfig) -> list[Path]:
     net = load_net(cfg.ckpt_path, int(cfg.scale), use_ema=cfg.use_ema).to(device)
     written = []
     for path in track(files, description=f"x{cfg.scale}"):
-        lr = to_tensor(read_image(path))[None].to(device)
+        lr = to_float(read_image(path))[None].to(device)
         sr = super_resolve(net, lr, int(cfg.scale), cfg.tile, cfg.tile_overlap)[0]
-        levels = sr.mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
         written.append(Path(cfg.output) / f"{path.stem}.png")
-        write_image(written[-1], levels)
+        write_image(written[-1], to_levels(sr))
     return written
 
 

@@ -13,11 +13,11 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from srlab.config import config_dir, instantiate
 from srlab.data.datamodule import ShardSampler, SRDataModule
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
 from srlab.data.io import read_image, write_image
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import config_dir, instantiate
 
 BENCHMARKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks"
 PATCH = 48  # a multiple of 2, 3 and 4

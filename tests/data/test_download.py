@@ -18,7 +18,7 @@ from PIL import Image
 
 from srlab.data import download
 from srlab.data.download import ARCHIVES, MARKER, Archive, download_div2k
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
 
 
 def png(seed: int, size: int = 24) -> bytes:

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from srlab.data.io import list_images, mod_crop, read_image, write_image
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
 
 SET14 = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks" / "Set14"
 

@@ -8,9 +8,9 @@ import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from srlab.config import config_dir
-from srlab.errors import SRLabError
 from srlab.models.resnet_sr import ResNetSR, count_parameters
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import config_dir
 
 TINY = {"n_resblocks": 2, "n_feats": 8}
 EDSR_BASELINE_PAPER_PARAMS = 1.4e6  # EDSR paper, Table 1: EDSR-baseline x2

@@ -10,7 +10,7 @@ import numpy as np
 from rich.progress import Progress
 
 from srlab.data.io import read_image
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
 
 log = logging.getLogger(__name__)
 

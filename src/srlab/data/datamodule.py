@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from srlab.data.cache import load_images
 from srlab.data.datasets import TrainPatches, ValImages
 from srlab.data.io import list_images
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
 
 log = logging.getLogger(__name__)
 

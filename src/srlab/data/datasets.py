@@ -12,16 +12,7 @@ from torch.utils.data import Dataset
 
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
 from srlab.data.io import mod_crop
-
-
-def to_tensor(image: np.ndarray) -> torch.Tensor:
-    """uint8 (H, W, C) -> float (C, H, W) in [0, 1]."""
-    return (
-        torch.from_numpy(np.require(image, requirements=["C", "W"]))
-        .permute(2, 0, 1)
-        .float()
-        .div_(255.0)
-    )
+from srlab.ops.convert import to_float
 
 
 def d4_augmentation() -> A.Compose:
@@ -67,7 +58,7 @@ class TrainPatches(Dataset):
             self.seed_augmentation_once_per_process()
             out = self.augmentation(image=hr, lr=lr)
             hr, lr = out["image"], out["lr"]
-        return {"lr": to_tensor(lr), "hr": to_tensor(hr)}
+        return {"lr": to_float(lr), "hr": to_float(hr)}
 
     def seed_augmentation_once_per_process(self) -> None:
         """torch's RNG is seeded per DataLoader worker (and by seed_everything); albumentations'
@@ -118,7 +109,7 @@ class ValImages(Dataset):
         item = self.items[index]
         return {
             "name": item.name,
-            "lr": to_tensor(item.lr),
-            "bicubic": to_tensor(item.bicubic),
-            "hr": to_tensor(item.hr),
+            "lr": to_float(item.lr),
+            "bicubic": to_float(item.bicubic),
+            "hr": to_float(item.hr),
         }

@@ -16,8 +16,8 @@ import torch
 from hydra.errors import InstantiationException
 from torch import nn
 
-from srlab.config import instantiate
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import instantiate
 
 NET_PREFIX = "net."
 EMA_PREFIX = "ema.module."

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from srlab.data.benchmarks import gray_from_rgb
-from srlab.errors import SRLabError
+from srlab.data.sets import gray_from_rgb
 from srlab.ops.tiling import tiled_forward
+from srlab.utils.errors import SRLabError
 
 
 def input_channels(net: nn.Module) -> int | None:

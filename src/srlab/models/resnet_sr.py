@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
 
 # DIV2K RGB mean (EDSR's MeanShift), on the [0, 1] scale.
 DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)

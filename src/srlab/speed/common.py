@@ -78,22 +78,9 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def training_device(accelerator: str) -> torch.device:
-    """The device Lightning picks for `trainer.accelerator` (auto: CUDA when there is one)."""
-    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
 # trainer.precision -> the autocast dtype a plain loop needs to do the same arithmetic.
 AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {
     "32-true": None,
     "32": None,
     "bf16-mixed": torch.bfloat16,
 }
-
-
-def synchronize(device: torch.device) -> None:
-    """Wait for queued GPU work, so that the clock reads what was computed."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)

@@ -10,11 +10,11 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from srlab.errors import SRLabError
-from srlab.metrics import PSNR, SSIM
 from srlab.models.inference import super_resolve
-from srlab.models.losses import WeightedLoss
 from srlab.models.resnet_sr import count_parameters
+from srlab.ops.metrics import PSNR, SSIM
+from srlab.training.losses import WeightedLoss
+from srlab.utils.errors import SRLabError
 
 
 class SRModule(L.LightningModule):

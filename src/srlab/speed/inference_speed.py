@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from srlab.benchmarks.common import synchronize
 from srlab.ops.tiling import tiled_forward
+from srlab.utils.device import synchronize
 
 STATUS = Path("/proc/self/status")
 CLEAR_REFS = Path("/proc/self/clear_refs")

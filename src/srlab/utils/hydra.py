@@ -9,9 +9,9 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import OmegaConf
 
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 NOISY_OVERRIDE_PREFIXES = (
     "paths.",
     "logger",

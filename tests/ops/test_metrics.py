@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from srlab.metrics import PSNR, SSIM
+from srlab.ops.metrics import PSNR, SSIM
 from srlab.ops.quality import psnr, ssim
 
 SET5 = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks" / "Set5"

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
 
 log = logging.getLogger(__name__)
 MODES = ("auto", "online", "offline")

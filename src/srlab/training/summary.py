@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from srlab.files import write_atomic
+from srlab.utils.files import write_atomic
 
 
 def write_json(path: str | Path, data: dict[str, Any]) -> None:

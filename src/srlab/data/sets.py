@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import Tensor
 
-from srlab.config import asset_dir
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import list_images, mod_crop, read_image
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import asset_dir
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +141,6 @@ class BenchmarkSet:
 def _size(image: np.ndarray) -> str:
     """W x H x C, as image viewers say it."""
     return f"{image.shape[1]}x{image.shape[0]}x{image.shape[2]}"
-
-
-def as_batch(image: np.ndarray) -> Tensor:
-    """uint8 (H, W, C) -> uint8 (1, C, H, W), the layout the metrics take."""
-    return torch.from_numpy(np.require(image, requirements=["C", "W"])).permute(2, 0, 1)[None]
 
 
 def gray_from_rgb(sr: Tensor) -> Tensor:

@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
 
 log = logging.getLogger("srlab")
 
@@ -45,7 +45,7 @@ def config_error_hint(config_name: str, overrides: list[str], bad_key: str) -> s
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from srlab.config import config_dir
+    from srlab.utils.hydra import config_dir
 
     parent, _, leaf = bad_key.rpartition(".")
     others = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != bad_key]
@@ -71,7 +71,7 @@ def check_command_line(config_name: str, args: list[str]) -> None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
-    from srlab.config import config_dir
+    from srlab.utils.hydra import config_dir
 
     candidates = [arg for arg in args if "=" in arg and not arg.startswith("-")]
     try:
@@ -102,7 +102,7 @@ def hydra_entry_point(config_name: str, function: Callable[[Any], Any]) -> Calla
     under Hydra with conf/<config_name>.yaml."""
     import hydra
 
-    from srlab.config import config_dir
+    from srlab.utils.hydra import config_dir
 
     @hydra.main(version_base="1.3", config_path=config_dir(), config_name=config_name)
     def hydra_main(cfg: Any) -> Any:

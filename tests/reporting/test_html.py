@@ -17,7 +17,7 @@ from PIL import Image
 
 from srlab.compare import compare as compare_runs
 from srlab.compare import load_config
-from srlab.report_html import HEADLESS_FLAGS, INSTALL_HINT, find_chromium, screenshot
+from srlab.reporting.html import HEADLESS_FLAGS, INSTALL_HINT, find_chromium, screenshot
 from test_compare import summary_of
 
 PSNR = "val/Set5/psnr"

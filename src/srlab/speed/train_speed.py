@@ -25,10 +25,11 @@ import torch
 from omegaconf import DictConfig, open_dict
 from torch.utils.data import DataLoader, Dataset
 
-from srlab.benchmarks.common import AUTOCAST_DTYPES, synchronize, training_device
-from srlab.config import instantiate
-from srlab.errors import SRLabError
-from srlab.summary import write_json
+from srlab.speed.common import AUTOCAST_DTYPES
+from srlab.training.summary import write_json
+from srlab.utils.device import pick_device, synchronize
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import instantiate
 
 Batch = dict[str, torch.Tensor]
 
@@ -153,7 +154,7 @@ def plain_steps_per_s(
     train_cfg: DictConfig, batches: Sequence[Batch], warmup_steps: int, steps: int
 ) -> float:
     """The same net, loss, optimizer and scheduler from `train_cfg`, trained by hand."""
-    device = training_device(str(train_cfg.trainer.accelerator))
+    device = pick_device(str(train_cfg.trainer.accelerator))
     precision = str(train_cfg.trainer.precision)
     if precision not in AUTOCAST_DTYPES:
         raise SRLabError(

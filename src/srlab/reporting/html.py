@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from srlab.errors import SRLabError
+from srlab.utils.errors import SRLabError
 
 # Headless Chromium that renders a local file and nothing else: no sandbox (CI runs as root), no
 # GPU, no background requests. Shared with the browser test.

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.optim.lr_scheduler import LRScheduler
 
-from srlab.models.schedulers import WarmupCosine, WarmupMultiStep
+from srlab.training.schedulers import WarmupCosine, WarmupMultiStep
 
 BASE_LR = 1e-3
 

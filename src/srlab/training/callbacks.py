@@ -16,7 +16,8 @@ from lightning.pytorch.callbacks import RichProgressBar
 from lightning.pytorch.loggers import WandbLogger
 
 from srlab.data.io import write_image
-from srlab.summary import write_json
+from srlab.ops.convert import to_levels
+from srlab.training.summary import write_json
 
 
 class RunSummary(L.Callback):
@@ -90,8 +91,7 @@ def comparison_strip(
     size_h, size_w = min(crop, height), min(crop, width)
     top, left = (height - size_h) // 2, (width - size_w) // 2
     panels = [p[0, :, top : top + size_h, left : left + size_w] for p in (lr_up, bicubic, sr, hr)]
-    strip = torch.cat(panels, dim=-1).clamp(0, 1).mul(255).round().byte()
-    return strip.permute(1, 2, 0).cpu().numpy()
+    return to_levels(torch.cat(panels, dim=-1))
 
 
 class ComparisonImages(L.Callback):

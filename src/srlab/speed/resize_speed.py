@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from srlab.config import asset_dir
-from srlab.data.benchmarks import BUNDLED_SETS, KNOWN_SETS
 from srlab.data.io import list_images, mod_crop, read_image
+from srlab.data.sets import BUNDLED_SETS, KNOWN_SETS
 from srlab.ops.imresize import imresize
 from srlab.ops.imresize_numpy import imresize_numpy
+from srlab.utils.hydra import asset_dir
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.demos.boring_classes import BoringModel
 
-from srlab.callbacks import StepProgressBar
+from srlab.training.callbacks import StepProgressBar
 
 
 class RecordingBar(StepProgressBar):

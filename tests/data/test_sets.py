@@ -8,11 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-from srlab.config import asset_dir
-from srlab.data.benchmarks import BenchmarkSet, gray_from_rgb, resolve_set
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import read_image, write_image
-from srlab.errors import SRLabError
+from srlab.data.sets import BenchmarkSet, gray_from_rgb, resolve_set
+from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import asset_dir
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SET5 = DATA / "benchmarks" / "Set5"

@@ -14,7 +14,7 @@ from torch import nn
 
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
 from srlab.data.io import read_image
-from srlab.models.losses import CharbonnierLoss, WeightedLoss
+from srlab.training.losses import CharbonnierLoss, WeightedLoss
 
 SET14 = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks" / "Set14"
 
@@ -92,11 +92,11 @@ def test_charbonnier_is_eps_at_zero_error():
 
 def test_loss_composed_from_config_sums_l1_mse_and_charbonnier():
     config = {
-        "_target_": "srlab.models.losses.WeightedLoss",
+        "_target_": "srlab.training.losses.WeightedLoss",
         "terms": {
             "l1": {"_target_": "torch.nn.L1Loss"},
             "mse": {"_target_": "torch.nn.MSELoss"},
-            "charbonnier": {"_target_": "srlab.models.losses.CharbonnierLoss", "eps": 1e-2},
+            "charbonnier": {"_target_": "srlab.training.losses.CharbonnierLoss", "eps": 1e-2},
         },
         "weights": {"l1": 1.0, "mse": 0.5, "charbonnier": 2.0},
     }
