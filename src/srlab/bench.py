@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
 from srlab.speed.common import AUTOCAST_DTYPES, machine_info, spread
@@ -31,11 +29,11 @@ from srlab.speed.train_speed import (
     lightning_steps_per_s,
     plain_steps_per_s,
 )
-from srlab.training.summary import write_json
 from srlab.utils.device import pick_device
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
-from srlab.utils.hydra import config_dir, instantiate
+from srlab.utils.files import write_json
+from srlab.utils.hydra import compose_config, instantiate
 
 log = logging.getLogger(__name__)
 Samples = dict[str, list[float]]
@@ -68,14 +66,6 @@ def command_line() -> str:
         return "srlab.bench.bench(cfg), composed in-process"
     overrides = " ".join(f'"{o}"' if "[" in o else o for o in HydraConfig.get().overrides.task)
     return f"python -m srlab.bench {overrides}".strip()
-
-
-def compose_train(overrides: list[str]) -> DictConfig:
-    """conf/train.yaml with `overrides`, as the command line would compose it."""
-    if GlobalHydra.instance().is_initialized():
-        return compose("train", overrides=overrides)
-    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-        return compose("train", overrides=overrides)
 
 
 def bench_training(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Samples:
@@ -159,7 +149,7 @@ def bench_inference(cfg: DictConfig, train_cfg: DictConfig) -> Samples:
     generator = torch.Generator().manual_seed(0)
     samples: Samples = defaultdict(list)
     for scale in cfg.inference.scales:
-        net = instantiate(train_cfg.model, scale=scale).to(device).eval()
+        net = instantiate(train_cfg.model, scale=scale)().to(device).eval()
         passes = forwards(
             net, scale, cfg.inference.tile, cfg.inference.tile_overlap, autocast_dtype
         )
@@ -224,8 +214,8 @@ def bench(cfg: DictConfig) -> dict[str, Any]:
     started = time.time()
     machine = machine_info()
     # The Lightning runs write under the bench's directory (lightning_config: one per repeat).
-    train_cfg = compose_train(
-        [*cfg.train.overrides, f"paths.output_dir={output.parent / 'train_runs'}"]
+    train_cfg = compose_config(
+        "train", [*cfg.train.overrides, f"paths.output_dir={output.parent / 'train_runs'}"]
     )
 
     samples = bench_training(cfg, train_cfg, output.parent)

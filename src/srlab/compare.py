@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
@@ -39,7 +38,7 @@ from srlab.training.summary import read_summary
 from srlab.utils.entry import run_entry_point
 from srlab.utils.errors import SRLabError
 from srlab.utils.files import write_atomic
-from srlab.utils.hydra import NOISY_OVERRIDE_PREFIXES, config_dir
+from srlab.utils.hydra import NOISY_OVERRIDE_PREFIXES, compose_config, split_override
 
 USAGE = "python -m srlab.compare <sweep dir or run dirs...> [html=true] [output=<dir>]"
 NOT_FOUND = object()  # OmegaConf.select's default: tells "absent" from a null value
@@ -155,10 +154,9 @@ def parse_overrides(items: Sequence[Any]) -> dict[str, str]:
     """`model.n_resblocks=8` -> {"model.n_resblocks": "8"}, leaving out where-it-writes keys."""
     overrides = {}
     for item in items:
-        key, _, value = str(item).partition("=")
-        key = key.lstrip("+~")
+        key, value = split_override(item)
         if key and not key.startswith(NOISY_OVERRIDE_PREFIXES):
-            overrides[key] = value
+            overrides[key] = "" if value is None else value
     return overrides
 
 
@@ -581,8 +579,7 @@ def load_config(args: Sequence[str]) -> DictConfig:
     paths = [arg for arg in args if "=" not in arg or os.path.exists(arg)]
     overrides = [arg for arg in args if arg not in paths]
     try:
-        with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-            cfg = compose("compare", overrides=overrides)
+        cfg = compose_config("compare", overrides)
     except HydraException as error:
         raise SRLabError(f"{error}\nusage: {USAGE}") from error
     cfg.runs = [*cfg.runs, *paths]

@@ -14,9 +14,8 @@ import logging
 
 import torch
 from omegaconf import DictConfig
-from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
-from rich.table import Table
 from torch import nn
 
 from srlab.data.sets import BenchmarkSet, resolve_set
@@ -24,11 +23,12 @@ from srlab.models.checkpoint import load_net
 from srlab.models.inference import super_resolve
 from srlab.ops.convert import as_batch, to_float
 from srlab.ops.metrics import PSNR, SSIM
-from srlab.training.summary import write_json
 from srlab.utils.device import pick_device
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
+from srlab.utils.files import write_json
 from srlab.utils.hydra import instantiate
+from srlab.utils.tables import print_table
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def evaluate(cfg: DictConfig) -> dict[str, dict[str, float]]:
     check_unique_names(sets)
     device = pick_device(cfg.device)
     net = (
-        instantiate(cfg.model)
+        instantiate(cfg.model)()
         if cfg.get("model")
         else load_net(cfg.ckpt_path, scale, use_ema=cfg.use_ema)
     ).to(device)
@@ -104,12 +104,11 @@ def evaluate_set(
 
 def print_results_table(results: dict[str, dict[str, float]], scale: int, model: str) -> None:
     """Set x PSNR/SSIM, as the papers print them."""
-    table = Table(title=f"x{scale}", caption=model)
-    for column in ("set", "images", "PSNR (dB)", "SSIM"):
-        table.add_column(column, justify="left" if column == "set" else "right")
-    for name, result in results.items():
-        table.add_row(name, str(result["images"]), f"{result['psnr']:.2f}", f"{result['ssim']:.4f}")
-    Console().print(table)
+    rows = [
+        (name, str(r["images"]), f"{r['psnr']:.2f}", f"{r['ssim']:.4f}")
+        for name, r in results.items()
+    ]
+    print_table(f"x{scale}", ("set", "images", "PSNR (dB)", "SSIM"), rows, caption=escape(model))
 
 
 main = hydra_entry_point("eval", evaluate)

@@ -17,14 +17,13 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from omegaconf import DictConfig
-from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import list_images, mod_crop, read_image, write_image
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
+from srlab.utils.tables import print_table
 
 log = logging.getLogger(__name__)
 MAX_DEFAULT_WORKERS = 8
@@ -38,12 +37,8 @@ def download(cfg: DictConfig) -> dict:
         raise SRLabError(f"download={cfg.download!r}: the one known dataset is div2k")
     scales = tuple(s for s in cfg.scales if s in LR_SCALES)
     folders = download_div2k(Path(cfg.paths.data_dir), scales=scales)
-    table = Table(title=f"DIV2K in {Path(cfg.paths.data_dir) / 'DIV2K'}")
-    table.add_column("folder")
-    table.add_column("images", justify="right")
-    for folder in folders:
-        table.add_row(str(folder), str(len(list_images(folder, str(folder)))))
-    Console().print(table)
+    rows = [(str(folder), str(len(list_images(folder, str(folder))))) for folder in folders]
+    print_table(f"DIV2K in {Path(cfg.paths.data_dir) / 'DIV2K'}", ("folder", "images"), rows)
     return {str(folder): {"written": 0, "skipped": 0} for folder in folders}
 
 
@@ -51,9 +46,6 @@ def prepare(cfg: DictConfig) -> dict[int, dict[str, int]]:
     """Per scale, how many LR images were written and how many were kept (they existed)."""
     if cfg.get("download"):
         return download(cfg)
-    for key in ("hr_dir", "out_dir"):
-        if not cfg.get(key):
-            raise SRLabError(f"{key} is not set; pass hr_dir=path/to/HR out_dir=path/to/LR")
     scales = check_scales(cfg.scales)
     files = list_images(cfg.hr_dir, "hr_dir")
     check_unique_stems(files)
@@ -121,13 +113,11 @@ def cancel(futures: list[Future]) -> None:
 
 
 def print_prepare_table(summary: dict[int, dict[str, int]], out_dir: Path) -> None:
-    table = Table(title=f"LR images in {out_dir}")
-    for column in ("scale", "folder", "written", "kept"):
-        table.add_column(column, justify="right" if column in ("written", "kept") else "left")
-    for scale, count in summary.items():
-        folder = str(lr_path(out_dir, "", scale).parent)
-        table.add_row(f"x{scale}", folder, str(count["written"]), str(count["kept"]))
-    Console().print(table)
+    rows = [
+        (f"x{scale}", str(lr_path(out_dir, "", scale).parent), str(n["written"]), str(n["kept"]))
+        for scale, n in summary.items()
+    ]
+    print_table(f"LR images in {out_dir}", ("scale", "folder", "written", "kept"), rows)
 
 
 main = hydra_entry_point("prepare", prepare)

@@ -19,28 +19,24 @@ from pathlib import Path
 
 import numpy as np
 from omegaconf import DictConfig
-from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 from torch import Tensor
 
 from srlab.data.io import list_images, mod_crop, read_image
 from srlab.data.sets import gray_from_rgb
 from srlab.ops.convert import as_batch
 from srlab.ops.quality import psnr, ssim
-from srlab.training.summary import write_json
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
+from srlab.utils.files import write_json
+from srlab.utils.tables import print_table
 
 log = logging.getLogger(__name__)
 
 
 def score(cfg: DictConfig) -> dict:
     """{"images": [{"name", "psnr", "ssim"}], "mean": {"psnr", "ssim"}}; printed and written."""
-    for key, example in (("sr_dir", "results/x4"), ("hr_dir", "data/benchmarks/Set5")):
-        if not cfg.get(key):
-            raise SRLabError(f"{key} is not set; pass {key}={example}")
-    if not isinstance(cfg.get("scale"), int) or cfg.scale < 1:
+    if not isinstance(cfg.scale, int) or cfg.scale < 1:
         raise SRLabError(f"scale={cfg.get('scale')} must be the integer scale, e.g. scale=4")
     scale = cfg.scale
     pairs = match_files(list_images(cfg.sr_dir, "sr_dir"), list_images(cfg.hr_dir, "hr_dir"), scale)
@@ -134,15 +130,10 @@ def scored_pair(sr_path: Path, hr_path: Path, scale: int) -> tuple[Tensor, Tenso
 
 
 def print_scores_table(scores: dict, scale: int, sr_dir: Path) -> None:
-    table = Table(title=f"{sr_dir} (x{scale})")
-    for column in ("image", "PSNR (dB)", "SSIM"):
-        table.add_column(column, justify="left" if column == "image" else "right")
-    for image in scores["images"]:
-        table.add_row(image["name"], f"{image['psnr']:.2f}", f"{image['ssim']:.4f}")
+    rows = [(i["name"], f"{i['psnr']:.2f}", f"{i['ssim']:.4f}") for i in scores["images"]]
     mean = scores["mean"]
-    table.add_section()
-    table.add_row("mean", f"{mean['psnr']:.2f}", f"{mean['ssim']:.4f}", style="bold")
-    Console().print(table)
+    footer = [("mean", f"{mean['psnr']:.2f}", f"{mean['ssim']:.4f}")]
+    print_table(f"{sr_dir} (x{scale})", ("image", "PSNR (dB)", "SSIM"), rows, footer=footer)
 
 
 main = hydra_entry_point("score", score)

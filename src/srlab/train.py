@@ -13,9 +13,8 @@ from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from srlab.models.checkpoint import check_resumable
-from srlab.reporting.run_table import print_run_table
 from srlab.training.distributed import ddp_job
-from srlab.training.summary import mark_failed, read_summary
+from srlab.training.summary import mark_failed, print_run_table, read_summary
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.hydra import instantiate
 
@@ -38,9 +37,7 @@ def instantiate_group(group: DictConfig | None) -> list[Any]:
 
 def build(cfg: DictConfig) -> tuple[L.LightningDataModule, L.LightningModule, L.Trainer]:
     datamodule = instantiate(cfg.data)
-    module = instantiate(cfg.module, net=instantiate(cfg.model))
-    # Saved in every checkpoint so that eval can rebuild the net without this config.
-    module.net_config = OmegaConf.to_container(cfg.model, resolve=True)
+    module = instantiate(cfg.module)
     callbacks = instantiate_group(cfg.get("callbacks"))
     loggers = instantiate_group(cfg.get("logger"))
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)

@@ -27,8 +27,6 @@ from srlab.utils.errors import SRLabError
 @torch.inference_mode()
 def upscale(cfg: DictConfig) -> list[Path]:
     """The written SR images, one per image of `input`."""
-    if not cfg.get("input") or not cfg.get("output"):
-        raise SRLabError("pass input=<folder of LR images> and output=<folder for the results>")
     files = list_images(cfg.input, "input")
     device = pick_device(cfg.device)
     net = load_net(cfg.ckpt_path, int(cfg.scale), use_ema=cfg.use_ema).to(device)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from helpers.browser import HEADLESS_FLAGS, INSTALL_HINT, find_chromium, screenshot
 from srlab.compare import compare as compare_runs
 from srlab.compare import load_config
-from srlab.reporting.html import HEADLESS_FLAGS, INSTALL_HINT, find_chromium, screenshot
 from test_compare import summary_of
 
 PSNR = "val/Set5/psnr"

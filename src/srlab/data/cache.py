@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ from rich.progress import Progress
 
 from srlab.data.io import read_image
 from srlab.utils.errors import SRLabError
+from srlab.utils.files import atomic_writer
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +20,8 @@ def cached_decode(path: Path, cache_dir: Path) -> np.ndarray:
     stat = path.stat()
     cached = cache_dir / f"{path.stem}.{stat.st_size}.{int(stat.st_mtime)}.npy"
     if not cached.exists():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
+        with atomic_writer(cached) as handle:
             np.save(handle, read_image(path))
-        os.replace(tmp, cached)
     return np.load(cached, mmap_mode="r")
 
 

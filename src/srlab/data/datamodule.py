@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from srlab.data.cache import load_images
 from srlab.data.datasets import TrainPatches, ValImages
 from srlab.data.io import list_images
+from srlab.data.lr_partner import find_lr_partners, fit_lr
 from srlab.utils.errors import SRLabError
 
 log = logging.getLogger(__name__)
@@ -170,36 +171,16 @@ class SRDataModule(L.LightningDataModule):
         return kept
 
     def load_lr(self, hr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Precomputed LR partners `{stem}x{scale}.png`; missing or mis-sized ones are listed."""
-        files = {p.stem: p for p in list_images(self.train_lr_dir, "training LR")}
-        suffix = f"x{self.scale}"
-        missing = [n for n in hr if n + suffix not in files]
-        if missing:
-            raise SRLabError(
-                f"{len(missing)} HR images have no LR partner {{stem}}{suffix}.png in "
-                f"{self.train_lr_dir}: {', '.join(missing[:10])}; regenerate it with "
-                "python -m srlab.prepare or remove data.train_lr_dir to degrade on the fly"
-            )
+        """Precomputed LR partners `{stem}x{scale}.png`; missing or mis-sized ones are errors."""
+        fix = "regenerate it with python -m srlab.prepare or remove data.train_lr_dir"
+        files = find_lr_partners(list(hr), self.train_lr_dir, self.scale, "the training set", fix)
         cache = self.cache_dir / f"train_lr_x{self.scale}" if self.cache_dir else None
-        lr = load_images([files[n + suffix] for n in hr], "training LR", cache)
-        lr = {name[: -len(suffix)]: image for name, image in lr.items()}
-        wrong = [
-            f"{n} (HR {hr[n].shape[1]}x{hr[n].shape[0]}, LR {lr[n].shape[1]}x{lr[n].shape[0]})"
-            for n in hr
-            if not self.is_lr_size(hr[n].shape, lr[n].shape)
-        ]
-        if wrong:
-            raise SRLabError(
-                f"LR images in {self.train_lr_dir} are not HR/{self.scale}: {', '.join(wrong[:10])}"
-            )
-        return lr
-
-    def is_lr_size(self, hr_shape: tuple[int, ...], lr_shape: tuple[int, ...]) -> bool:
-        """HR/s, rounded down (HR mod-cropped first) or up (MATLAB's imresize of the full HR)."""
-        return all(
-            lr_shape[axis] in (hr_shape[axis] // self.scale, -(-hr_shape[axis] // self.scale))
-            for axis in (0, 1)
-        )
+        lr = load_images(list(files.values()), "training LR", cache)
+        suffix = len(f"x{self.scale}")
+        return {
+            name[:-suffix]: fit_lr(image, hr[name[:-suffix]], self.scale, files[name[:-suffix]])
+            for name, image in lr.items()
+        }
 
     def train_dataloader(self) -> DataLoader:
         sampler = None

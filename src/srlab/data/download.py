@@ -42,8 +42,8 @@ from rich.progress import (
 )
 
 from srlab.data.io import IMAGE_SUFFIXES
-from srlab.training.summary import write_json
 from srlab.utils.errors import SRLabError
+from srlab.utils.files import write_json
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import list_images, mod_crop, read_image
+from srlab.data.lr_partner import find_lr_partners, fit_lr
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import asset_dir
 
@@ -106,41 +107,17 @@ class BenchmarkSet:
             if self.lr_files is None:
                 lr = bicubic_downscale(hr, self.scale)
             else:
-                lr = read_image(self.lr_files[index])
-                self._check_lr(self.lr_files[index], lr, path, hr)
+                lr = fit_lr(read_image(self.lr_files[index]), hr, self.scale, self.lr_files[index])
             yield BenchmarkImage(path.stem, lr, hr)
 
     def _lr_files(self, lr_dir: Path) -> list[Path]:
-        """The LR partner `{stem}x{scale}.png` of every HR image; missing ones are listed."""
-        suffix = f"x{self.scale}"
-        available = {path.stem: path for path in list_images(lr_dir, f"LR images of {self.name}")}
-        missing = [
-            f"{path.stem}{suffix}.png (for {path.name})"
-            for path in self.files
-            if path.stem + suffix not in available
-        ]
-        if missing:
-            raise SRLabError(
-                f"{len(missing)} HR images of {self.name} ({self.folder}) have no LR partner "
-                f"in {lr_dir}: {', '.join(missing[:10])}; make them with python -m srlab.prepare "
-                f"hr_dir={self.folder} out_dir=... scales=[{self.scale}], or drop "
-                f"data.lr_dirs.{self.name} to degrade HR exactly"
-            )
-        return [available[path.stem + suffix] for path in self.files]
-
-    def _check_lr(self, lr_path: Path, lr: np.ndarray, hr_path: Path, hr: np.ndarray) -> None:
-        expected = (hr.shape[0] // self.scale, hr.shape[1] // self.scale)
-        if lr.shape[:2] != expected or lr.shape[2] != hr.shape[2]:
-            raise SRLabError(
-                f"{lr_path}: LR is {_size(lr)} but {hr_path} mod-cropped to x{self.scale} is "
-                f"{_size(hr)}, so its LR must be {expected[1]}x{expected[0]}x{hr.shape[2]}; "
-                "regenerate it with python -m srlab.prepare"
-            )
-
-
-def _size(image: np.ndarray) -> str:
-    """W x H x C, as image viewers say it."""
-    return f"{image.shape[1]}x{image.shape[0]}x{image.shape[2]}"
+        fix = (
+            f"make them with python -m srlab.prepare hr_dir={self.folder} out_dir=... "
+            f"scales=[{self.scale}], or drop data.lr_dirs.{self.name} to degrade HR exactly"
+        )
+        stems = [path.stem for path in self.files]
+        partners = find_lr_partners(stems, lr_dir, self.scale, f"{self.name} ({self.folder})", fix)
+        return [partners[stem] for stem in stems]
 
 
 def gray_from_rgb(sr: Tensor) -> Tensor:

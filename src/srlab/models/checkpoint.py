@@ -8,12 +8,14 @@ the weights (what training validated and saved as its result).
 
 from __future__ import annotations
 
+import functools
 import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 from hydra.errors import InstantiationException
+from omegaconf import OmegaConf
 from torch import nn
 
 from srlab.utils.errors import SRLabError
@@ -79,6 +81,17 @@ def load_error_gist(error: BaseException) -> str:
         text = text[text.index(marker) + len(marker) :]
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def partial_config(factory: functools.partial) -> dict[str, Any]:
+    """The config that rebuilds what a Hydra partial (`_partial_: true`) builds: its `_target_`
+    and keyword arguments, as plain data (what checkpoints carry)."""
+    target = f"{factory.func.__module__}.{factory.func.__qualname__}"
+    keywords = {
+        key: OmegaConf.to_object(value) if OmegaConf.is_config(value) else value
+        for key, value in factory.keywords.items()
+    }
+    return {"_target_": target, **keywords}
 
 
 def build_net(net_config: dict[str, Any], path: str | Path) -> nn.Module:

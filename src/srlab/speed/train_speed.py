@@ -26,9 +26,9 @@ from omegaconf import DictConfig, open_dict
 from torch.utils.data import DataLoader, Dataset
 
 from srlab.speed.common import AUTOCAST_DTYPES
-from srlab.training.summary import write_json
 from srlab.utils.device import pick_device, synchronize
 from srlab.utils.errors import SRLabError
+from srlab.utils.files import write_json
 from srlab.utils.hydra import instantiate
 
 Batch = dict[str, torch.Tensor]
@@ -167,7 +167,7 @@ def plain_steps_per_s(
     torch.backends.cudnn.benchmark = bool(train_cfg.trainer.get("benchmark"))
     torch.manual_seed(int(train_cfg.get("seed") or 0))
 
-    net = instantiate(train_cfg.model).to(device, memory_format=memory_format).train()
+    net = instantiate(train_cfg.model)().to(device, memory_format=memory_format).train()
     loss = instantiate(train_cfg.module.loss).to(device)
     optimizer = instantiate(train_cfg.module.optimizer)(params=net.parameters())
     scheduler_cfg = train_cfg.module.get("scheduler")

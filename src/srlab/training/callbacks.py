@@ -17,7 +17,7 @@ from lightning.pytorch.loggers import WandbLogger
 
 from srlab.data.io import write_image
 from srlab.ops.convert import to_levels
-from srlab.training.summary import write_json
+from srlab.utils.files import write_json
 
 
 class RunSummary(L.Callback):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import lightning as L
@@ -10,6 +11,7 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from srlab.models.checkpoint import partial_config
 from srlab.models.inference import super_resolve
 from srlab.models.resnet_sr import count_parameters
 from srlab.ops.metrics import PSNR, SSIM
@@ -28,7 +30,7 @@ class SRModule(L.LightningModule):
 
     def __init__(
         self,
-        net: nn.Module,
+        net: Callable[[], nn.Module] | nn.Module,
         loss: WeightedLoss,
         optimizer: functools.partial,
         scale: int,
@@ -41,6 +43,10 @@ class SRModule(L.LightningModule):
         val_tile: int | None = None,
     ):
         super().__init__()
+        # The net's config (a Hydra partial) is kept: checkpoints carry it so that eval, upscale
+        # and export rebuild the net without this run's config.
+        self.net_config = partial_config(net) if isinstance(net, functools.partial) else None
+        net = net() if self.net_config else net
         if nan_policy not in ("fail", "skip"):
             raise SRLabError(f"module.nan_policy={nan_policy!r}: choose fail or skip")
         self.net = net
@@ -57,7 +63,6 @@ class SRModule(L.LightningModule):
         self.channels_last = channels_last
         self.n_log_images = n_log_images
         self.val_tile = val_tile
-        self.net_config: dict[str, Any] | None = None  # set by srlab.train; saved in checkpoints
         self.val_metrics = nn.ModuleDict()
         self.n_params = count_parameters(net)
         if channels_last:

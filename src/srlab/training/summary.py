@@ -6,11 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from srlab.utils.files import write_atomic
-
-
-def write_json(path: str | Path, data: dict[str, Any]) -> None:
-    write_atomic(path, json.dumps(data, indent=2, default=str).encode())
+from srlab.utils.files import write_json
+from srlab.utils.tables import print_table
 
 
 def read_summary(path: str | Path) -> dict[str, Any]:
@@ -24,3 +21,18 @@ def mark_failed(path: str | Path, error: BaseException, wall_s: float | None = N
     summary.update(read_summary(path))
     summary.update(status="failed", error=f"{type(error).__name__}: {error}")
     write_json(path, summary)
+
+
+def print_run_table(summary: dict[str, Any], scale: int) -> None:
+    """Per validation set: bicubic and model PSNR/SSIM at the best validation."""
+    metrics = summary.get("metrics", {})
+    sets = sorted({key.split("/")[1] for key in metrics if key.count("/") == 2})
+    rows = []
+    for name in sets:
+        for method, prefix in (("bicubic", "bicubic_"), ("model", "")):
+            psnr = metrics.get(f"val/{name}/{prefix}psnr")
+            ssim = metrics.get(f"val/{name}/{prefix}ssim")
+            if psnr is not None:
+                rows.append((name, method, f"{psnr:.2f}", f"{ssim:.4f}"))
+    title = f"x{scale} results ({summary.get('steps')} steps, {summary.get('wall_s')} s)"
+    print_table(title, ("set", "method", "PSNR (dB)", "SSIM"), rows)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import difflib
 import logging
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
+from omegaconf.errors import MissingMandatoryValue
 from rich.console import Console
 from rich.markup import escape
 
@@ -24,9 +26,28 @@ def in_multirun() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
-def run_entry_point(function: Callable[[Any], Any], cfg: Any) -> Any:
+def usage(config_name: str) -> str:
+    """The `# python -m srlab...` line that opens conf/<config_name>.yaml."""
+    from srlab.utils.hydra import config_dir
+
+    path = Path(config_dir()) / f"{config_name}.yaml"
+    first = path.read_text().splitlines()[0] if path.is_file() else ""
+    return first.lstrip("# ").strip()
+
+
+def missing_value_error(error: MissingMandatoryValue, config_name: str) -> SRLabError:
+    """A `???` key nobody set: name it, and show the command's usage line."""
+    key = getattr(error, "full_key", None) or str(error)
+    line = usage(config_name)
+    return SRLabError(f"{key} is not set; pass {key}=...{f' (usage: {line})' if line else ''}")
+
+
+def run_entry_point(function: Callable[[Any], Any], cfg: Any, config_name: str = "") -> Any:
     try:
-        return function(cfg)
+        try:
+            return function(cfg)
+        except MissingMandatoryValue as error:
+            raise missing_value_error(error, config_name) from None
     except SRLabError as error:
         console = Console(stderr=True, soft_wrap=True)
         console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
@@ -42,16 +63,14 @@ def run_entry_point(function: Callable[[Any], Any], cfg: Any) -> Any:
 
 def config_error_hint(config_name: str, overrides: list[str], bad_key: str) -> str:
     """`did you mean n_resblocks? valid keys of model: ...` for an override of an unknown key."""
-    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from srlab.utils.hydra import config_dir
+    from srlab.utils.hydra import compose_config, split_override
 
     parent, _, leaf = bad_key.rpartition(".")
-    others = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") != bad_key]
+    others = [o for o in overrides if split_override(o)[0] != bad_key]
     try:
-        with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-            cfg = compose(config_name, overrides=others)
+        cfg = compose_config(config_name, others)
         node = OmegaConf.select(cfg, parent) if parent else cfg
     except Exception:  # noqa: BLE001 - a hint is a nicety; Hydra's message stands alone
         return ""
@@ -67,11 +86,10 @@ def config_error_hint(config_name: str, overrides: list[str], bad_key: str) -> s
 def check_command_line(config_name: str, args: list[str]) -> None:
     """Compose the config once before Hydra runs, so an unknown key or group option fails in a
     few lines with Hydra's message and the valid choices, instead of a traceback."""
-    from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
-    from srlab.utils.hydra import config_dir
+    from srlab.utils.hydra import compose_config
 
     candidates = [arg for arg in args if "=" in arg and not arg.startswith("-")]
     try:
@@ -84,8 +102,7 @@ def check_command_line(config_name: str, args: list[str]) -> None:
         if not o.is_sweep_override() and not o.key_or_group.startswith("hydra")
     ]
     try:
-        with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-            compose(config_name, overrides=overrides)
+        compose_config(config_name, overrides)
     except HydraException as error:
         message = str(error).split("\nConfig search path")[0].splitlines()
         key = getattr(error.__cause__, "full_key", None)
@@ -106,7 +123,7 @@ def hydra_entry_point(config_name: str, function: Callable[[Any], Any]) -> Calla
 
     @hydra.main(version_base="1.3", config_path=config_dir(), config_name=config_name)
     def hydra_main(cfg: Any) -> Any:
-        return run_entry_point(function, cfg)
+        return run_entry_point(function, cfg, config_name)
 
     def main() -> None:
         check_command_line(config_name, sys.argv[1:])

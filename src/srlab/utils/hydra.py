@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate as hydra_instantiate
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from srlab.utils.errors import SRLabError
 
@@ -40,6 +41,24 @@ def skimage_data_dir() -> str:
     return str(Path(data.__file__).parent)
 
 
+def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfig:
+    """conf/<config_name>.yaml with `overrides`, as the command line would compose it (inside an
+    initialized Hydra, e.g. a running job, its search path is used)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    if GlobalHydra.instance().is_initialized():
+        return compose(config_name, overrides=list(overrides))
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose(config_name, overrides=list(overrides))
+
+
+def split_override(override: str) -> tuple[str, str | None]:
+    """`+model.n_feats=8` -> ("model.n_feats", "8"); `~logger` -> ("logger", None)."""
+    key, equals, value = str(override).partition("=")
+    return key.lstrip("+~"), value if equals else None
+
+
 def task_overrides() -> list[str]:
     """This job's command-line overrides that say what the run is (not where it writes)."""
     from hydra.core.hydra_config import HydraConfig
@@ -47,7 +66,7 @@ def task_overrides() -> list[str]:
     if not HydraConfig.initialized():
         return []
     overrides = HydraConfig.get().overrides.task
-    return [o for o in overrides if not o.lstrip("+~").startswith(NOISY_OVERRIDE_PREFIXES)]
+    return [o for o in overrides if not split_override(o)[0].startswith(NOISY_OVERRIDE_PREFIXES)]
 
 
 SWEEP_FUNCTIONS = ("choice(", "range(", "interval(", "glob(", "tag(", "shuffle(", "sort(")
@@ -74,15 +93,15 @@ def swept_keys() -> set[str]:
     if not multirun.is_file():
         return set()
     hydra_config = OmegaConf.load(multirun).hydra
-    overrides = [o.lstrip("+~").split("=", 1) for o in hydra_config.overrides.task]
-    keys = {key for key, *value in overrides if value and is_sweep(value[0])}
+    overrides = [split_override(o) for o in hydra_config.overrides.task]
+    keys = {key for key, value in overrides if value is not None and is_sweep(value)}
     return keys | set(hydra_config.sweeper.get("params") or {})
 
 
 def run_name() -> str:
     """`n_resblocks=8,upsampler=deconv`: what this job sets (in a sweep: what it varies),
     each key by its last part."""
-    pairs = [o.lstrip("+~").split("=", 1) for o in task_overrides()]
+    pairs = [split_override(o) for o in task_overrides()]
     varied = swept_keys()
     if varied:
         pairs = [pair for pair in pairs if pair[0] in varied]
