@@ -35,12 +35,52 @@ class ShardSampler(Sampler[int]):
         return len(self.indices)
 
 
+def check_arguments(scale: int, patch_size: int, cache: str) -> None:
+    if patch_size % scale:
+        raise SRLabError(
+            f"data.patch_size={patch_size} must be a multiple of scale={scale}; "
+            f"use e.g. {patch_size - patch_size % scale}"
+        )
+    if cache not in ("memory", "disk"):
+        raise SRLabError(f"data.cache={cache!r}: choose memory or disk")
+
+
+def validation_folders(val_sets: dict[str, str] | None, val_dir: str | None) -> dict[str, Path]:
+    """name -> folder: the named sets, then `val_dir` named after itself; at least one."""
+    folders = {name: Path(folder) for name, folder in (val_sets or {}).items()}
+    if val_dir:
+        folders[Path(val_dir).name] = Path(val_dir)
+    if not folders:
+        raise SRLabError("no validation set: give data.val_dir=... or data.val_sets.<name>=...")
+    return folders
+
+
 class SRDataModule(L.LightningDataModule):
-    """HR images from `train_dir` (optionally only `train_files` patterns); validation on
-    `val_sets` (name -> folder) and `val_dir` (a folder, named after itself).
+    """Random aligned HR/LR training patches and whole validation images, at one scale.
 
     LR training patches come from `train_lr_dir` (`{stem}x{scale}.png`) when that folder exists,
-    otherwise they are made on the fly by the exact bicubic degradation of each HR crop.
+    otherwise they are made by the exact bicubic degradation.
+
+    Args:
+        scale: the SR factor; LR is HR / scale.
+        train_dir: folder of HR training images.
+        val_sets: more validation sets, name -> folder of HR images (logged as val/<name>/...).
+        val_dir: a validation folder, named after itself.
+        train_lr_dir: optional ready-made LR of the training images, `{stem}x{scale}.png`.
+        train_files: only the training images matching these glob patterns.
+        patch_size: HR pixels per side of a training patch (a multiple of the scale).
+        batch_size: patches per step (per process under DDP).
+        repeat: how many times each image is sampled per epoch.
+        augment: random flips and 90-degree rotations (the same for HR and LR).
+        num_workers: DataLoader worker processes (0: in the training process).
+        pin_memory: page-locked batches, for faster host-to-GPU copies.
+        persistent_workers: keep workers alive between epochs.
+        cache: `memory` (decoded arrays) or `disk` (.npy files memory-mapped by every worker).
+        cache_dir: where `cache=disk` keeps its files.
+        skip_bad_images: warn about and skip unreadable images instead of failing.
+        download: fetch DIV2K into `download_root` first (rank 0).
+        download_root: where `download` puts DIV2K.
+        missing_hint: what the error for a missing folder tells the user to do.
     """
 
     def __init__(
@@ -66,22 +106,12 @@ class SRDataModule(L.LightningDataModule):
         missing_hint: str = "set data.train_dir=... to a folder of HR images",
     ):
         super().__init__()
-        if patch_size % scale:
-            raise SRLabError(
-                f"data.patch_size={patch_size} must be a multiple of scale={scale}; "
-                f"use e.g. {patch_size - patch_size % scale}"
-            )
-        if cache not in ("memory", "disk"):
-            raise SRLabError(f"data.cache={cache!r}: choose memory or disk")
+        check_arguments(scale, patch_size, cache)
         self.scale = scale
         self.train_dir = Path(train_dir)
         self.train_lr_dir = Path(train_lr_dir) if train_lr_dir else None
         self.train_files = list(train_files) if train_files else None
-        self.val_sets = {name: Path(folder) for name, folder in (val_sets or {}).items()}
-        if val_dir:
-            self.val_sets[Path(val_dir).name] = Path(val_dir)
-        if not self.val_sets:
-            raise SRLabError("no validation set: give data.val_dir=... or data.val_sets.<name>=...")
+        self.val_sets = validation_folders(val_sets, val_dir)
         self.patch_size = patch_size
         self.batch_size = batch_size
         self.repeat = repeat

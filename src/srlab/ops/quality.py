@@ -1,4 +1,4 @@
-"""PSNR and SSIM exactly as the SR papers measure them (see shared/data/README.md).
+"""PSNR and SSIM exactly as the SR papers measure them (checked against their published numbers).
 
 The protocol: score the saved image (uint8 levels), on the Y channel of MATLAB `rgb2ycbcr`
 (gray values for gray images), after shaving `border` pixels (the scale) from each side; SSIM

@@ -140,8 +140,8 @@ def lightning_config(
 
 
 def lightning_steps_per_s(cfg: DictConfig, warmup_steps: int, steps: int) -> float:
-    """Run `srlab.train.train(cfg)` (a config from `lightning_config`) and time its steps."""
-    from srlab.train import train
+    """Run `srlab.training.run.train(cfg)` (a config from `lightning_config`) and time its steps."""
+    from srlab.training.run import train
 
     train(cfg)
     timed = json.loads(Path(cfg.callbacks.step_timer.path).read_text())

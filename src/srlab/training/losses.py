@@ -23,11 +23,11 @@ class WeightedLoss(nn.Module):
     def __init__(self, terms: dict[str, nn.Module], weights: dict[str, float] | None = None):
         super().__init__()
         if not terms:
-            raise ValueError("model.loss.terms is empty: give at least one loss, e.g. l1")
+            raise ValueError("module.loss.terms is empty: give at least one loss, e.g. l1")
         weights = dict(weights or {})
         unknown = set(weights) - set(terms)
         if unknown:
-            raise ValueError(f"model.loss.weights has keys without a term: {sorted(unknown)}")
+            raise ValueError(f"module.loss.weights has keys without a term: {sorted(unknown)}")
         self.terms = nn.ModuleDict(terms)
         self.weights = {name: float(weights.get(name, 1.0)) for name in terms}
 

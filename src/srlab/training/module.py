@@ -22,10 +22,22 @@ from srlab.utils.errors import SRLabError
 class SRModule(L.LightningModule):
     """Trains `net` on (LR, HR) patches; validates whole images on Y-channel PSNR/SSIM.
 
-    Validation runs `super_resolve`, as `srlab.eval` does (tiles of `val_tile` LR pixels
-    when set). `optimizer` and `scheduler` are partials (Hydra `_partial_: true`) bound here to the
-    parameters. With `ema_decay`, an exponential moving average of the weights is kept,
-    validated and saved (it is what eval uses).
+    Validation runs `super_resolve`, as `srlab.eval` does. With `ema_decay`, an exponential
+    moving average of the weights is kept, validated and saved (it is what eval uses).
+
+    Args:
+        net: the net, or (the `model` group, a Hydra partial) what builds it; a partial's config
+            is saved in checkpoints so that eval, upscale and export rebuild the net.
+        loss: the training loss; its terms are logged as train/loss_<name>.
+        optimizer: a partial (Hydra `_partial_: true`) bound here to the net's parameters.
+        scale: the SR factor, also the border the metrics shave.
+        scheduler: a partial bound to the optimizer, stepped every training step; None: constant.
+        ema_decay: keep an EMA of the weights with this decay (e.g. 0.999); None: no EMA.
+        nan_policy: `fail` (stop with an error) or `skip` (skip the batch) on a non-finite loss.
+        channels_last: NHWC convolutions (faster on CPU and recent GPUs).
+        compile: torch.compile the net for training steps.
+        n_log_images: comparison strips logged per validation set.
+        val_tile: validate large images in tiles of this many LR pixels; None: whole images.
     """
 
     def __init__(
@@ -106,7 +118,7 @@ class SRModule(L.LightningModule):
 
     def configure_optimizers(self) -> dict:
         optimizer = self.optimizer_factory(params=self.net.parameters())
-        if not self.scheduler_factory:  # model/scheduler=none
+        if not self.scheduler_factory:  # module/scheduler=none
             return {"optimizer": optimizer}
         scheduler = self.scheduler_factory(optimizer=optimizer)
         return {
