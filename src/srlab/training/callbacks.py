@@ -13,10 +13,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.callbacks import RichProgressBar
-from lightning.pytorch.loggers import WandbLogger
+from PIL import Image, ImageDraw, ImageFont
 
 from srlab.data.io import write_image
 from srlab.ops.convert import to_levels
+from srlab.ops.quality import psnr
+from srlab.training.loggers import log_images
 from srlab.utils.files import write_json
 
 
@@ -81,21 +83,46 @@ class RunSummary(L.Callback):
         self.wall_before_resume = state_dict["wall_s"]
 
 
-def comparison_strip(
-    lr: torch.Tensor, bicubic: torch.Tensor, sr: torch.Tensor, hr: torch.Tensor, crop: int
-) -> np.ndarray:
-    """LR (nearest-upscaled) | bicubic | SR | HR, centre crops of `crop` HR pixels, uint8 HWC."""
-    scale = hr.shape[-1] // lr.shape[-1]
-    lr_up = F.interpolate(lr, scale_factor=scale, mode="nearest")
-    height, width = hr.shape[-2:]
-    size_h, size_w = min(crop, height), min(crop, width)
+def centre_crop(image: torch.Tensor, size: int) -> torch.Tensor:
+    """(1, C, H, W) -> (C, h, w): the centre `size` x `size` pixels (or less, if smaller)."""
+    height, width = image.shape[-2:]
+    size_h, size_w = min(size, height), min(size, width)
     top, left = (height - size_h) // 2, (width - size_w) // 2
-    panels = [p[0, :, top : top + size_h, left : left + size_w] for p in (lr_up, bicubic, sr, hr)]
-    return to_levels(torch.cat(panels, dim=-1))
+    return image[0, :, top : top + size_h, left : left + size_w]
+
+
+def labelled(panel: np.ndarray, label: str, band: int = 18) -> np.ndarray:
+    """A uint8 HWC panel under a white band with `label` written in it."""
+    rgb = np.repeat(panel, 3, axis=2) if panel.shape[2] == 1 else panel
+    canvas = Image.new("RGB", (rgb.shape[1], rgb.shape[0] + band), "white")
+    canvas.paste(Image.fromarray(rgb), (0, band))
+    font = ImageFont.load_default(size=12)
+    ImageDraw.Draw(canvas).text((3, 2), label, fill="black", font=font)
+    return np.asarray(canvas)
+
+
+def comparison_strip(
+    batch: dict[str, torch.Tensor], sr: torch.Tensor, crop: int, scale: int, step: int
+) -> np.ndarray:
+    """LR (nearest-upscaled) | bicubic | SR | HR, centre crops of `crop` HR pixels side by side,
+    each labelled (bicubic and SR with their whole-image PSNR, SR with the step), uint8 HWC."""
+    lr_up = F.interpolate(batch["lr"], scale_factor=scale, mode="nearest")
+    hr = batch["hr"]
+    bicubic_db = psnr(batch["bicubic"], hr, border=scale).item()
+    sr_db = psnr(sr, hr, border=scale).item()
+    panels = {
+        "LR": lr_up,
+        f"bicubic {bicubic_db:.2f} dB": batch["bicubic"],
+        f"SR {sr_db:.2f} dB, step {step}": sr,
+        "HR": hr,
+    }
+    strips = [labelled(to_levels(centre_crop(p, crop)), name) for name, p in panels.items()]
+    return np.concatenate(strips, axis=1)
 
 
 class ComparisonImages(L.Callback):
-    """Saves the latest comparison strips under the run directory and logs them to W&B."""
+    """Saves the latest comparison strips under the run directory and logs them (W&B,
+    TensorBoard, MLflow: whichever loggers keep images)."""
 
     def __init__(self, dirpath: str, crop: int = 160):
         self.dirpath = Path(dirpath)
@@ -107,15 +134,11 @@ class ComparisonImages(L.Callback):
             return
         images, captions = [], []
         for set_name, image_name, batch, sr in comparisons:
-            strip = comparison_strip(batch["lr"], batch["bicubic"], sr, batch["hr"], self.crop)
+            strip = comparison_strip(batch, sr, self.crop, pl_module.scale, trainer.global_step)
             write_image(self.dirpath / f"{set_name}_{image_name}.png", strip)
             images.append(strip)
             captions.append(f"{set_name}/{image_name}: LR | bicubic | SR | HR")
-        for logger in trainer.loggers:
-            if isinstance(logger, WandbLogger):
-                logger.log_image(
-                    "val/comparisons", images, step=trainer.global_step, caption=captions
-                )
+        log_images(trainer.loggers, "val/comparisons", images, captions, trainer.global_step)
 
 
 class StepProgressBar(RichProgressBar):

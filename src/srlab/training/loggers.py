@@ -7,8 +7,10 @@ import logging
 import os
 import socket
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
 from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
@@ -106,3 +108,12 @@ class WandbLogger(LightningWandbLogger):
             self._offline = True
             self._wandb_init["mode"] = "offline"
             return super().experiment
+
+
+def log_images(
+    loggers: list[Any], key: str, images: list[np.ndarray], captions: list[str], step: int
+) -> None:
+    """uint8 HWC images (with captions) to every logger that keeps images."""
+    for logger in loggers:
+        if isinstance(logger, LightningWandbLogger):
+            logger.log_image(key, images, step=step, caption=captions)
