@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from srlab.data.sets import gray_from_rgb
+from srlab.ops import ensemble
 from srlab.ops.tiling import tiled_forward
 from srlab.utils.errors import SRLabError
 
@@ -16,12 +17,19 @@ def input_channels(net: nn.Module) -> int | None:
 
 
 def super_resolve(
-    net: nn.Module, lr: Tensor, scale: int, tile: int | None = None, tile_overlap: int = 32
+    net: nn.Module,
+    lr: Tensor,
+    scale: int,
+    tile: int | None = None,
+    tile_overlap: int = 32,
+    self_ensemble: bool = False,
 ) -> Tensor:
     """Float (B, C, h, w) LR in [0, 1] -> (B, C, sh, sw) SR clamped to [0, 1], C as the LR's.
 
     A gray LR is replicated for an RGB net, whose output is made gray again (the protocol
     scores gray images on their gray values); images larger than `tile` go through in tiles.
+    `self_ensemble` averages the 8 flipped and rotated views (EDSR+), each tiled like the plain
+    pass and run with its batch, so it fits wherever the plain pass does and takes 8x the time.
     """
     channels = input_channels(net)
     gray_through_rgb = lr.shape[1] == 1 and channels == 3
@@ -31,5 +39,13 @@ def super_resolve(
         raise SRLabError(
             f"the net takes {channels}-channel images but the LR has {lr.shape[1]} channels"
         )
-    sr = tiled_forward(net, lr.contiguous(), scale, tile, tile_overlap).float().clamp_(0, 1)
+
+    def forward(views: Tensor) -> Tensor:
+        return tiled_forward(net, views.contiguous(), scale, tile, tile_overlap)
+
+    if self_ensemble:  # each call takes the plain pass's batch: no more memory than without
+        sr = ensemble.self_ensemble(forward, lr, max_batch=lr.shape[0])
+    else:
+        sr = forward(lr)
+    sr = sr.float().clamp_(0, 1)  # after the ensemble's mean: views may overshoot either way
     return gray_from_rgb(sr) if gray_through_rgb else sr

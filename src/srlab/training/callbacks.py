@@ -32,6 +32,9 @@ class RunSummary(L.Callback):
         self.monitor = monitor
         self.history: list[dict[str, float]] = []
         self.best: dict[str, float] = {}
+        self.best_step: int | None = None
+        self.status = "running"
+        self.extra: dict[str, Any] = {}
         self.wall_before_resume = 0.0
         self.started = time.time()
 
@@ -40,7 +43,8 @@ class RunSummary(L.Callback):
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.started = time.time()
-        self.write(trainer, pl_module, "running")
+        self.status, self.extra = "running", {}
+        self.write(trainer, pl_module)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking:
@@ -53,33 +57,46 @@ class RunSummary(L.Callback):
         self.history.append({"step": trainer.global_step, "wall_s": self.wall_s(), **values})
         score = values.get(self.monitor, -math.inf)
         if not self.best or score > self.best.get(self.monitor, -math.inf):
-            self.best = values
-        self.write(trainer, pl_module, "running")
+            self.best, self.best_step = values, trainer.global_step
+        self.write(trainer, pl_module)
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.write(trainer, pl_module, "completed")
+        self.status = "completed"
+        self.write(trainer, pl_module)
 
-    def write(self, trainer: L.Trainer, pl_module: L.LightningModule, status: str) -> None:
+    def interrupt(self, trainer: L.Trainer, signal_name: str) -> None:
+        """A signal stopped the run at this step; `ckpt_path=auto` resumes it."""
+        self.status, self.extra = "interrupted", {"signal": signal_name}
+        self.write(trainer, trainer.lightning_module)
+
+    def write(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        write_json(
-            self.path,
-            {
-                "status": status,
-                "metrics": self.best,
-                "params": getattr(pl_module, "n_params", None),
-                "steps": trainer.global_step,
-                "wall_s": round(self.wall_s(), 2),
-                "history": self.history,
-            },
-        )
+        final = self.history[-1] if self.history else {}
+        summary = {
+            "status": self.status,
+            "metrics": self.best,  # at the best validation (the best checkpoint's)
+            "best_step": self.best_step,
+            "final_metrics": {k: v for k, v in final.items() if k.startswith("val/")},
+            "params": getattr(pl_module, "n_params", None),
+            "steps": trainer.global_step,
+            "wall_s": round(self.wall_s(), 2),
+            "history": self.history,
+        }
+        write_json(self.path, {**summary, **self.extra})
 
     def state_dict(self) -> dict[str, Any]:
-        return {"history": self.history, "best": self.best, "wall_s": self.wall_s()}
+        return {
+            "history": self.history,
+            "best": self.best,
+            "best_step": self.best_step,
+            "wall_s": self.wall_s(),
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.history = state_dict["history"]
         self.best = state_dict["best"]
+        self.best_step = state_dict.get("best_step")
         self.wall_before_resume = state_dict["wall_s"]
 
 
@@ -118,6 +135,16 @@ def comparison_strip(
     }
     strips = [labelled(to_levels(centre_crop(p, crop)), name) for name, p in panels.items()]
     return np.concatenate(strips, axis=1)
+
+
+class FinalValidation(L.Callback):
+    """Validates the final weights: at `max_steps`, asking the trainer to stop makes Lightning
+    run a validation at that step (as it does for early stopping and `max_time`), so every run
+    ends measured, checkpointed and logged, whatever `val_check_interval` is."""
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        if 0 < trainer.max_steps <= trainer.global_step:
+            trainer.should_stop = True
 
 
 class ComparisonImages(L.Callback):

@@ -15,8 +15,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from srlab.models.checkpoint import check_resumable
 from srlab.training.distributed import ddp_job
+from srlab.training.preemption import RunInterrupted
 from srlab.training.summary import mark_failed, print_run_table, read_summary
+from srlab.utils.entry import in_multirun
 from srlab.utils.hydra import instantiate
+from srlab.utils.typecheck import check_config
 
 log = logging.getLogger(__name__)
 
@@ -52,24 +55,50 @@ def log_run_config(trainer: L.Trainer, cfg: DictConfig, module: L.LightningModul
     log.info("%s: %d parameters", type(module.net).__name__, module.n_params)
 
 
+def resume_from(cfg: DictConfig, output_dir: Path) -> str | None:
+    """The checkpoint to resume: `ckpt_path`, or with `auto` (and for the jobs of a sweep run
+    again into the same directory) this run directory's last.ckpt when there is one."""
+    ckpt_path = cfg.get("ckpt_path")
+    if ckpt_path not in ("auto", None):
+        return str(ckpt_path)
+    if ckpt_path is None and not in_multirun():
+        return None
+    last = output_dir / "checkpoints" / "last.ckpt"
+    return str(last) if last.is_file() else None
+
+
 def train(cfg: DictConfig) -> float | None:
     """Fit, and return the best value of `cfg.optimized_metric` (what sweepers maximize)."""
-    summary_path = Path(cfg.paths.output_dir) / "summary.json"
+    output_dir = Path(cfg.paths.output_dir)
+    summary_path = output_dir / "summary.json"
+    previous = read_summary(summary_path)
+    if in_multirun() and previous.get("status") == "completed":
+        log.info("skipped: %s already completed (summary.json); its files are kept", output_dir)
+        return previous.get("metrics", {}).get(cfg.get("optimized_metric"))
+    check_config(cfg)
     started = time.time()
+    log.info("run directory: %s", output_dir)
     try:
         if cfg.get("seed") is not None:
             L.seed_everything(cfg.seed, workers=True)
         with ddp_job():
             datamodule, module, trainer = build(cfg)
-            if cfg.get("ckpt_path"):
-                check_resumable(cfg.ckpt_path, module.net, module.net_config)
+            ckpt_path = resume_from(cfg, output_dir)
+            if ckpt_path:
+                check_resumable(ckpt_path, module.net, module.net_config)
+                log.info("resuming from %s", ckpt_path)
             log_run_config(trainer, cfg, module)
-            trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+            trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    except RunInterrupted as stop:
+        log.warning("stopped by %s; resume with ckpt_path=auto in %s", stop, output_dir)
+        if callable(stop.previous):  # submitit's requeue, or the default Ctrl-C behaviour
+            stop.previous(stop.signum, None)
+        raise SystemExit(128 + stop.signum) from None
     except BaseException as error:
         if rank_zero_only.rank == 0:
             mark_failed(summary_path, error, wall_s=round(time.time() - started, 2))
         raise
     summary = read_summary(summary_path)
     if trainer.is_global_zero:
-        print_run_table(summary, scale=cfg.scale)
+        print_run_table(summary, scale=cfg.scale, run_dir=output_dir)
     return summary.get("metrics", {}).get(cfg.get("optimized_metric"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import difflib
 import logging
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from omegaconf.errors import MissingMandatoryValue

@@ -1,0 +1,46 @@
+"""Checkpoints whose `last.ckpt` is always the latest state.
+
+Lightning 2.6's ModelCheckpoint rewrites `last.ckpt` at a validation only when a new top-k
+checkpoint was saved at that step, so after a validation that got worse `last.ckpt` lags behind:
+a resume redoes steps, and `upscale ckpt_path=.../last.ckpt` runs older weights. Here `last.ckpt`
+is written at every validation, every periodic checkpoint, at the end of training and on demand
+(a pre-emption signal), whether or not the metric improved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+
+class RunCheckpoint(ModelCheckpoint):
+    """ModelCheckpoint (best top-k by the monitored metric) + an always-current last.ckpt."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.last_saved_step = -1
+
+    def _save_last_checkpoint(self, trainer: L.Trainer, monitor_candidates: dict) -> None:
+        super()._save_last_checkpoint(trainer, monitor_candidates)
+        self.last_saved_step = trainer.global_step
+
+    def save_last(self, trainer: L.Trainer) -> None:
+        """Write last.ckpt at the current step, unless it already holds this step."""
+        if self.last_saved_step != trainer.global_step and trainer.global_step > 0:
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_validation_end(trainer, pl_module)
+        if not trainer.sanity_checking and trainer.state.fn == "fit":
+            self.save_last(trainer)
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any, **kwargs: Any) -> None:
+        super().on_train_batch_end(trainer, *args, **kwargs)
+        if self._last_global_step_saved == trainer.global_step:  # a periodic checkpoint
+            self.save_last(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_end(trainer, pl_module)
+        self.save_last(trainer)

@@ -1,0 +1,66 @@
+"""Pre-emption: SIGTERM (SLURM, Kubernetes, docker before a kill), SIGINT (Ctrl-C) and the
+SLURM/submitit signals (SIGUSR1, SIGUSR2) save `last.ckpt` at the current step and summary.json
+(`status: "interrupted"`), then end the run; `ckpt_path=auto` resumes it.
+
+The handler only records the signal: the state is saved at the end of the step in progress,
+where weights, optimizer, scheduler and EMA agree. A handler that was there before (submitit's
+requeue) is called after the save, so a cluster job is requeued into the same run directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+from typing import Any
+
+import lightning as L
+
+from srlab.training.callbacks import RunSummary
+from srlab.training.checkpointing import RunCheckpoint
+
+log = logging.getLogger(__name__)
+SIGNALS = ("SIGTERM", "SIGINT", "SIGUSR1", "SIGUSR2")
+
+
+class RunInterrupted(Exception):
+    """The run stopped on a signal after saving its state; `previous` is the handler to call."""
+
+    def __init__(self, signum: int, step: int, previous: Any):
+        super().__init__(f"{signal.Signals(signum).name} at step {step}")
+        self.signum = signum
+        self.step = step
+        self.previous = previous
+
+
+class Preemption(L.Callback):
+    def __init__(self, signals: tuple[str, ...] = SIGNALS):
+        self.signals = [getattr(signal, name) for name in signals if hasattr(signal, name)]
+        self.received: int | None = None
+        self.previous: dict[int, Any] = {}
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.received = None
+        for signum in self.signals:
+            self.previous[signum] = signal.signal(signum, self.record)
+
+    def record(self, signum: int, frame: FrameType | None) -> None:
+        if self.received == signal.SIGINT and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        self.received = signum
+        log.warning("%s received: saving at the end of this step", signal.Signals(signum).name)
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        if self.received is None:
+            return
+        for callback in trainer.callbacks:
+            if isinstance(callback, RunCheckpoint):
+                callback.save_last(trainer)
+            if isinstance(callback, RunSummary):
+                callback.interrupt(trainer, signal.Signals(self.received).name)
+        raise RunInterrupted(self.received, trainer.global_step, self.previous.get(self.received))
+
+    def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous = {}
