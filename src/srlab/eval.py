@@ -35,33 +35,35 @@ log = logging.getLogger(__name__)
 
 def evaluate(cfg: DictConfig) -> dict[str, dict[str, float]]:
     """Mean PSNR/SSIM (and image count) per set; printed as a table and written to `output`."""
-    scale = int(cfg.scale)
     # Every set is found before the net is loaded, so a typo fails at once.
-    lr_dirs = cfg.data.get("lr_dirs") or {}
-    sets = [
-        BenchmarkSet(name, folder, scale, lr_dirs.get(name))
-        for name, folder in (resolve_set(str(spec), cfg.paths.data_dir) for spec in cfg.data.sets)
-    ]
-    check_unique_names(sets)
+    folders = [resolve_set(str(spec), cfg.paths.data_dir) for spec in cfg.data.sets]
     device = pick_device(cfg.device)
-    net = (
-        instantiate(cfg.model)()
-        if cfg.get("model")
-        else load_net(cfg.ckpt_path, scale, use_ema=cfg.use_ema)
-    ).to(device)
+    net = build_eval_net(cfg).to(device)
+    scale = int(net.scale)
+    lr_dirs = cfg.data.get("lr_dirs") or {}
+    sets = [BenchmarkSet(name, folder, scale, lr_dirs.get(name)) for name, folder in folders]
+    check_unique_names(sets)
     results = {}
     # bf16 autocast on a GPU (eval.autocast=true): as validation runs under trainer=gpu.
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=bool(cfg.get("autocast")))
     with Progress(transient=True) as progress, autocast:
         for benchmark in sets:
             results[benchmark.name] = evaluate_set(
-                net, benchmark, device, cfg.tile, cfg.tile_overlap, progress
+                net, benchmark, device, (cfg.tile, cfg.tile_overlap, cfg.self_ensemble), progress
             )
     print_results_table(results, scale, describe(cfg))
     if cfg.get("output"):
         write_json(cfg.output, results)
         log.info("results written to %s", cfg.output)
     return results
+
+
+def build_eval_net(cfg: DictConfig) -> nn.Module:
+    """`model=bicubic` (at `scale`, 2 when not given), else the net of `ckpt_path` (its scale;
+    a given `scale` must match it)."""
+    if cfg.get("model"):
+        return instantiate(cfg.model, scale=cfg.scale or 2)().eval()
+    return load_net(cfg.ckpt_path, cfg.scale, use_ema=cfg.use_ema)
 
 
 def check_unique_names(sets: list[BenchmarkSet]) -> None:
@@ -75,8 +77,10 @@ def check_unique_names(sets: list[BenchmarkSet]) -> None:
 
 
 def describe(cfg: DictConfig) -> str:
-    """What was evaluated: the net's class (Bicubic), else the checkpoint's path."""
-    return cfg.model._target_.rsplit(".", 1)[-1] if cfg.get("model") else str(cfg.ckpt_path)
+    """What was evaluated: the net's class (Bicubic), else the checkpoint's path; `+` marks the
+    self-ensemble (as EDSR+ and RCAN+ are named)."""
+    name = cfg.model._target_.rsplit(".", 1)[-1] if cfg.get("model") else str(cfg.ckpt_path)
+    return f"{name} + self-ensemble" if cfg.get("self_ensemble") else name
 
 
 @torch.inference_mode()
@@ -84,8 +88,7 @@ def evaluate_set(
     net: nn.Module,
     benchmark: BenchmarkSet,
     device: torch.device,
-    tile: int | None,
-    tile_overlap: int,
+    inference: tuple[int | None, int, bool],
     progress: Progress,
 ) -> dict[str, float]:
     scale = benchmark.scale
@@ -93,7 +96,8 @@ def evaluate_set(
     task = progress.add_task(f"{benchmark.name} x{scale}", total=len(benchmark))
     for image in benchmark:
         lr = to_float(image.lr)[None].to(device)
-        sr = super_resolve(net, lr, scale, tile, tile_overlap)
+        tile, tile_overlap, self_ensemble = inference
+        sr = super_resolve(net, lr, scale, tile, tile_overlap, self_ensemble)
         hr = as_batch(image.hr).to(device)
         psnr.update(sr, hr)
         ssim.update(sr, hr)

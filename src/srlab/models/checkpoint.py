@@ -25,29 +25,68 @@ NET_PREFIX = "net."
 EMA_PREFIX = "ema.module."
 
 
-def load_net(path: str | Path | None, scale: int, use_ema: bool = True) -> nn.Module:
-    """The checkpoint's net on the CPU, in eval mode, with its EMA weights when it has them."""
-    checkpoint = read_checkpoint(path)
-    srlab = checkpoint.get("srlab")
-    if not isinstance(srlab, dict) or "net_config" not in srlab:
+def load_net(path: str | Path | None, scale: int | None = None, use_ema: bool = True) -> nn.Module:
+    """The net a file holds, on the CPU, in eval mode, its scale as `net.scale`: an srlab
+    checkpoint (with its EMA weights when it kept them), an exported `.onnx` file, or another
+    project's published weights (EDSR-PyTorch, RCAN, BasicSR; others through spandrel).
+    `scale`, when given, must be the file's."""
+    path = existing_file(path)
+    if path.suffix == ".onnx":
+        from srlab.models.onnx_net import OnnxNet
+
+        net = OnnxNet(path)
+    else:
+        checkpoint = read_checkpoint(path)
+        if "srlab" in checkpoint:
+            net = srlab_net(checkpoint, path, use_ema)
+        else:
+            net = foreign_net(checkpoint, path)
+    if scale is not None and net.scale != scale:
+        raise SRLabError(
+            f"{path} was trained for x{net.scale}, but scale={scale} was asked; "
+            f"pass scale={net.scale} (or leave scale out) or a checkpoint trained for x{scale}"
+        )
+    return net.eval()
+
+
+def srlab_net(checkpoint: dict[str, Any], path: Path, use_ema: bool) -> nn.Module:
+    srlab = checkpoint["srlab"]
+    if not isinstance(srlab, dict) or not srlab.get("net_config"):
         raise SRLabError(
             f"{path} is not an srlab checkpoint (it has no checkpoint['srlab']['net_config'] to "
             "rebuild the net from); pass ckpt_path=<run>/checkpoints/last.ckpt of a run of "
             "python -m srlab.train"
         )
-    if srlab.get("scale") != scale:
-        raise SRLabError(
-            f"{path} was trained for x{srlab.get('scale')}, but scale={scale} was asked; "
-            f"pass scale={srlab.get('scale')} or a checkpoint trained for x{scale}"
-        )
     net = build_net(srlab["net_config"], path)
+    net.scale = srlab.get("scale", getattr(net, "scale", None))
     weights = net_weights(checkpoint.get("state_dict", {}), use_ema)
     check_weights(net, weights, path)
     net.load_state_dict(weights)
-    return net.eval()
+    return net
 
 
-def read_checkpoint(path: str | Path | None) -> dict[str, Any]:
+def foreign_net(checkpoint: dict[str, Any], path: Path) -> nn.Module:
+    """Published weights in another project's layout: srlab's own net when the layout is known
+    (the exact protocol's arithmetic), else whatever spandrel recognizes."""
+    from srlab.models import convert
+
+    try:
+        converted = convert.detect(convert.unwrap(checkpoint))
+    except SRLabError as unknown:
+        from srlab.models import zoo
+
+        try:
+            net, _, _ = zoo.load_spandrel(checkpoint)
+        except SRLabError as not_spandrel:
+            raise SRLabError(f"{path}: {unknown}; spandrel: {not_spandrel}") from None
+        return net
+    net = build_net(converted.net_config, path)
+    net.load_state_dict(converted.state_dict)
+    net.layout = converted.layout
+    return net
+
+
+def existing_file(path: str | Path | None) -> Path:
     if path is None:
         raise SRLabError(
             "no checkpoint given: pass ckpt_path=<run>/checkpoints/last.ckpt, "
@@ -59,6 +98,11 @@ def read_checkpoint(path: str | Path | None) -> dict[str, Any]:
             f"checkpoint {path} not found; pass ckpt_path=<run>/checkpoints/last.ckpt "
             "(runs are under logs/train/runs/)"
         )
+    return path
+
+
+def read_checkpoint(path: str | Path | None) -> dict[str, Any]:
+    path = existing_file(path)
     try:
         # weights_only: unpickling a checkpoint could otherwise run arbitrary code.
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)

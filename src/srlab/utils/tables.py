@@ -37,7 +37,7 @@ def print_table(
 ) -> None:
     """Columns whose cells are all numbers are right-aligned; `footer` rows (a mean) go under a
     rule, in bold. Cells are rich markup (escape user text with rich.markup.escape)."""
-    table = Table(title=title, caption=caption)
+    table = Table(title=title)
     for index, name in enumerate(columns):
         cells = [row[index] for row in rows if row[index]]
         numeric = bool(cells) and all(is_number(cell) for cell in cells)
@@ -48,4 +48,7 @@ def print_table(
         table.add_section()
     for row in footer:
         table.add_row(*row, style="bold")
-    console().print(table)
+    out = console()
+    out.print(table)
+    if caption:  # under the table, not wrapped to its width (paths are long)
+        out.print(caption, style="dim", highlight=False, soft_wrap=True)
