@@ -12,9 +12,10 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from srlab.data.degradation import bicubic_upscale
-from srlab.data.sets import BenchmarkSet, gray_from_rgb
+from srlab.data.sets import BenchmarkSet
 from srlab.eval import evaluate
 from srlab.models.checkpoint import load_net
+from srlab.ops.color import gray_from_rgb
 from srlab.ops.convert import as_batch, to_float
 from srlab.ops.quality import psnr
 from srlab.train import train

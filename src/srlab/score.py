@@ -23,7 +23,7 @@ from rich.progress import Progress
 from torch import Tensor
 
 from srlab.data.io import list_images, mod_crop, read_image
-from srlab.data.sets import gray_from_rgb
+from srlab.ops.color import gray_from_rgb
 from srlab.ops.convert import as_batch
 from srlab.ops.quality import psnr, ssim
 from srlab.utils.entry import hydra_entry_point

@@ -10,7 +10,8 @@ from PIL import Image
 
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import read_image, write_image
-from srlab.data.sets import BenchmarkSet, gray_from_rgb, resolve_set
+from srlab.data.sets import BenchmarkSet, resolve_set
+from srlab.ops.color import gray_from_rgb
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import asset_dir
 

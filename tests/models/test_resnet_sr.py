@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
+from torch import nn
 
 from srlab.models.resnet_sr import ResNetSR, count_parameters
 from srlab.utils.errors import SRLabError
@@ -123,3 +124,56 @@ def test_suggested_upsampler_override_is_a_real_config_key(tmp_path):
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose("train", overrides=[override, "scale=5", f"paths.output_dir={tmp_path}"])
     assert OmegaConf.select(cfg, override.split("=")[0]) == "deconv"
+
+
+def test_default_net_keeps_the_state_dict_keys_of_existing_checkpoints():
+    keys = list(ResNetSR(scale=4, n_resblocks=2, n_feats=8).state_dict())
+    convs = ["head", "body.0.body.0", "body.0.body.2", "body.1.body.0", "body.1.body.2"]
+    convs += ["body.2", "upsample.0", "upsample.2", "tail"]
+    assert keys == [
+        "rgb_mean",
+        *(f"{conv}.{what}" for conv in convs for what in ("weight", "bias")),
+    ]
+
+
+def test_batch_norm_blocks_are_conv_bn_act_conv_bn_at_every_scale():
+    for scale in (2, 3, 4):
+        net = ResNetSR(scale=scale, norm="batch", act="prelu", **TINY)
+        block = [type(layer) for layer in net.body[0].body]
+        assert block == [nn.Conv2d, nn.BatchNorm2d, nn.PReLU, nn.Conv2d, nn.BatchNorm2d]
+        assert net(torch.rand(2, 3, 5, 7)).shape == (2, 3, 5 * scale, 7 * scale)
+
+
+@pytest.mark.parametrize(("key", "value"), [("norm", "layer"), ("act", "gelu")])
+def test_unknown_norm_or_act_is_an_error_naming_the_key(key, value):
+    with pytest.raises(SRLabError, match=f"model.{key}='{value}'"):
+        ResNetSR(**{key: value}, **TINY)
+
+
+def test_rgb_mean_is_what_a_zero_tail_outputs():
+    net = ResNetSR(rgb_mean=(0.1, 0.2, 0.3), **TINY)
+    zero_(net.tail)
+    expected = torch.tensor([0.1, 0.2, 0.3]).view(1, 3, 1, 1).expand(2, 3, 10, 18)
+    torch.testing.assert_close(net(torch.rand(2, 3, 5, 9)), expected, rtol=0, atol=1e-7)
+
+
+def test_rgb_mean_of_the_wrong_length_names_the_key():
+    with pytest.raises(SRLabError, match="model.rgb_mean"):
+        ResNetSR(rgb_mean=(0.5, 0.5), **TINY)
+
+
+def test_img_range_255_with_biases_times_255_computes_the_same_net():
+    """A ReLU net with biases is positively homogeneous: scaling its input and every bias by
+    255 scales its output by 255, which img_range undoes. This is how 0-255 weights load."""
+    torch.manual_seed(0)
+    unit = ResNetSR(scale=2, res_scale=0.1, **TINY)
+    levels = ResNetSR(scale=2, res_scale=0.1, img_range=255.0, **TINY)
+    weights = unit.state_dict()
+    x = torch.rand(2, 3, 6, 9)
+    with torch.no_grad():
+        levels.load_state_dict(weights)
+        assert not torch.allclose(levels(x), unit(x), atol=1e-3)  # img_range is not a no-op
+        levels.load_state_dict(
+            {key: value * 255 if key.endswith("bias") else value for key, value in weights.items()}
+        )
+        torch.testing.assert_close(levels(x), unit(x), rtol=0, atol=1e-6)

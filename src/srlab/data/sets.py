@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from torch import Tensor
 
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import list_images, mod_crop, read_image
@@ -118,12 +117,3 @@ class BenchmarkSet:
         stems = [path.stem for path in self.files]
         partners = find_lr_partners(stems, lr_dir, self.scale, f"{self.name} ({self.folder})", fix)
         return [partners[stem] for stem in stems]
-
-
-def gray_from_rgb(sr: Tensor) -> Tensor:
-    """(B, 3, H, W) -> (B, 1, H, W): the gray image an RGB net made from a replicated gray input.
-
-    The plain mean of the three channels: the input had R = G = B, so the channels differ only by
-    the net's own colour errors, and no channel (nor Y's colour weights) is to be preferred.
-    """
-    return sr.mean(dim=1, keepdim=True)

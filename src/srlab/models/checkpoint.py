@@ -185,8 +185,9 @@ def check_resumable(path: str | Path, net: nn.Module, net_config: dict[str, Any]
     instead of a traceback from deep inside Lightning's load_state_dict."""
     checkpoint = read_checkpoint(path)
     saved = (checkpoint.get("srlab") or {}).get("net_config") or {}
+    # Keys only one side has are settings added since (their defaults): the weights decide.
     differ = sorted(
-        key for key in set(saved) | set(net_config) if saved.get(key) != net_config.get(key)
+        key for key in set(saved) & set(net_config) if saved.get(key) != net_config.get(key)
     )
     if differ:
         theirs = " ".join(f"model.{key}={saved.get(key)}" for key in differ)

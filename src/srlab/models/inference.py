@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from srlab.data.sets import gray_from_rgb
 from srlab.ops import ensemble
+from srlab.ops.color import gray_from_rgb
 from srlab.ops.tiling import tiled_forward
 from srlab.utils.errors import SRLabError
 
 
 def input_channels(net: nn.Module) -> int | None:
     """The channels the net's first convolution takes; None for a net without one (bicubic)."""
+    declared = getattr(net, "input_channels", None)  # wrapped nets (spandrel, ONNX) say it
+    if isinstance(declared, int):
+        return declared
     first = next((m for m in net.modules() if isinstance(m, nn.Conv2d)), None)
     return first.in_channels if first is not None else None
 

@@ -38,3 +38,12 @@ def scoring_channel(image: Tensor) -> Tensor:
     raise ValueError(
         f"expected (B, 1, H, W) gray or (B, 3, H, W) RGB images; got {tuple(image.shape)}"
     )
+
+
+def gray_from_rgb(sr: Tensor) -> Tensor:
+    """(B, 3, H, W) -> (B, 1, H, W): the gray image an RGB net made from a replicated gray input.
+
+    The plain mean of the three channels: the input had R = G = B, so the channels differ only by
+    the net's own colour errors, and no channel (nor Y's colour weights) is to be preferred.
+    """
+    return sr.mean(dim=1, keepdim=True)

@@ -26,7 +26,7 @@ class RunCheckpoint(ModelCheckpoint):
         super()._save_last_checkpoint(trainer, monitor_candidates)
         self.last_saved_step = trainer.global_step
 
-    def save_last(self, trainer: L.Trainer) -> None:
+    def save_latest(self, trainer: L.Trainer) -> None:
         """Write last.ckpt at the current step, unless it already holds this step."""
         if self.last_saved_step != trainer.global_step and trainer.global_step > 0:
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
@@ -34,13 +34,13 @@ class RunCheckpoint(ModelCheckpoint):
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_validation_end(trainer, pl_module)
         if not trainer.sanity_checking and trainer.state.fn == "fit":
-            self.save_last(trainer)
+            self.save_latest(trainer)
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any, **kwargs: Any) -> None:
         super().on_train_batch_end(trainer, *args, **kwargs)
         if self._last_global_step_saved == trainer.global_step:  # a periodic checkpoint
-            self.save_last(trainer)
+            self.save_latest(trainer)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_end(trainer, pl_module)
-        self.save_last(trainer)
+        self.save_latest(trainer)

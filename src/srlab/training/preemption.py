@@ -55,7 +55,7 @@ class Preemption(L.Callback):
             return
         for callback in trainer.callbacks:
             if isinstance(callback, RunCheckpoint):
-                callback.save_last(trainer)
+                callback.save_latest(trainer)
             if isinstance(callback, RunSummary):
                 callback.interrupt(trainer, signal.Signals(self.received).name)
         raise RunInterrupted(self.received, trainer.global_step, self.previous.get(self.received))

@@ -89,6 +89,8 @@ def plain_types(annotation: Any) -> set[type]:
     if origin in (typing.Union, types.UnionType):
         # `float | Tensor`: a config can only hold the plain members
         return set().union(*(plain_types(arg) for arg in typing.get_args(annotation)))
+    if origin is typing.Literal:  # `"32-true" | "bf16-mixed" | ...`: the values' types
+        return {type(value) for value in typing.get_args(annotation)} & (set(SIMPLE) | {type(None)})
     if annotation is type(None) or annotation is None:
         return {type(None)}
     if origin in (list, tuple, dict) or annotation in (list, tuple, dict):

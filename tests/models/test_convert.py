@@ -1,0 +1,107 @@
+"""models/convert.py: other projects' weights (shared/data/interop) load into srlab's nets and
+give those projects' own outputs."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from srlab.data.io import read_image
+from srlab.models.convert import detect, unwrap
+from srlab.ops.convert import hwc, to_float
+from srlab.utils.errors import SRLabError
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+INTEROP = SHARED_DATA / "interop"
+FIXTURES = {
+    "edsr_official_r16f64x2": "EDSR-PyTorch",
+    "edsr_official_r4f24x3": "EDSR-PyTorch",
+    "rcan_official_g2b3f16x2": "RCAN",
+    "edsr_basicsr_b4f16x2": "BasicSR EDSR",
+    "rcan_basicsr_g2b2f16x2": "BasicSR RCAN",
+}
+SIZES = ("scale", "n_resgroups", "n_resblocks", "n_feats", "reduction", "res_scale")
+
+
+def fixture(name: str) -> tuple[dict, dict]:
+    """(what torch.load gives, the fixture's description)"""
+    if not INTEROP.is_dir():
+        pytest.skip(f"{INTEROP} not found: tests read ../shared/data")
+    weights = torch.load(INTEROP / f"{name}.pth", map_location="cpu", weights_only=True)
+    return weights, json.loads((INTEROP / f"{name}.json").read_text())
+
+
+@pytest.mark.parametrize(("name", "layout"), FIXTURES.items())
+def test_sizes_are_read_from_the_tensors(name, layout):
+    weights, meta = fixture(name)
+    converted = detect(unwrap(weights))
+    assert converted.layout == layout
+    for key in SIZES:
+        if key in meta:
+            assert converted.net_config[key] == meta[key], key
+    assert converted.net_config["rgb_mean"] == meta["rgb_mean"]
+    net = instantiate(converted.net_config)
+    assert sum(p.numel() for p in net.parameters()) == meta["parameters"]
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_converted_net_gives_the_original_projects_output(name):
+    weights, _ = fixture(name)
+    converted = detect(unwrap(weights))
+    net = instantiate(converted.net_config)
+    net.load_state_dict(converted.state_dict, strict=True)
+    lr = to_float(read_image(INTEROP / f"{name}.input.png"))[None]
+    with torch.no_grad():
+        output = hwc(net.eval()(lr)[0])
+    reference = np.load(INTEROP / f"{name}.output.npy")
+    assert output.shape == reference.shape
+    # Levels unclamped: a wrong net must not hide behind the [0, 1] clip.
+    off = np.abs(np.round(255 * output) - np.round(255 * reference))
+    assert (off == 0).mean() >= 0.999  # float rounding flips a level where x * 255 ends in .5
+    assert off.max() <= 1
+
+
+def test_unknown_layout_names_the_stray_keys_and_the_layouts_tried():
+    weights, _ = fixture("edsr_basicsr_b4f16x2")
+    # BasicSR's MSRResNet: EDSR's names but for its upsampler and last convs.
+    state_dict = {key.replace("upsample.0", "upconv1"): v for key, v in weights["params"].items()}
+    with pytest.raises(SRLabError) as error:
+        detect(state_dict)
+    message = str(error.value)
+    assert "upconv1.weight" in message and "upconv1.bias" in message
+    for layout in FIXTURES.values():
+        assert layout in message
+
+
+def test_unrelated_state_dict_names_its_keys():
+    with pytest.raises(SRLabError, match=r"fc\.weight"):
+        detect({"fc.weight": torch.zeros(10, 4), "fc.bias": torch.zeros(10)})
+
+
+def test_groups_of_unequal_length_are_named_not_loaded():
+    weights, _ = fixture("rcan_official_g2b3f16x2")
+    state_dict = {key: v for key, v in weights.items() if not key.startswith("body.1.body.2.")}
+    with pytest.raises(SRLabError, match=r"do not form one RCAN.*body\.1\.body\.2"):
+        detect(state_dict)
+
+
+def test_res_scale_can_be_overridden():
+    weights, _ = fixture("edsr_official_r16f64x2")
+    assert detect(weights).net_config["res_scale"] == 1.0
+    assert detect(weights, res_scale=0.1).net_config["res_scale"] == 0.1
+
+
+def test_unwrap_prefers_basicsr_ema_weights():
+    ema, plain = {"conv_first.weight": torch.ones(1)}, {"conv_first.weight": torch.zeros(1)}
+    assert unwrap({"params": plain, "params_ema": ema})["conv_first.weight"].item() == 1
+    assert unwrap({"params": plain}) == plain
+    assert unwrap(plain) == plain
+
+
+@pytest.mark.parametrize("obj", [[torch.zeros(1)], {"epoch": 3, "optimizer": {}}])
+def test_unwrap_of_something_else_is_an_error(obj):
+    with pytest.raises(SRLabError, match="not a state dict"):
+        unwrap(obj)
