@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -33,6 +34,12 @@ class ShardSampler(Sampler[int]):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+def worker_context() -> str | None:
+    """`fork` where there is one: inside a joblib/loky sweep job the default context is loky's,
+    whose processes cannot start DataLoader workers (`'Process' object has no attribute 'env'`)."""
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else None
 
 
 def check_arguments(scale: int, patch_size: int, cache: str) -> None:
@@ -226,6 +233,7 @@ class SRDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.persistent_workers,
+            multiprocessing_context=worker_context() if self.num_workers else None,
             # Full batches only, unless the whole epoch is smaller than one batch.
             drop_last=len(self.train_set) >= self.batch_size * self.world_size,
         )

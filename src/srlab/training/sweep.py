@@ -1,0 +1,39 @@
+"""The end of a sweep: a sweep in which any job failed exits non-zero, after the others ran,
+and names the failed jobs in its last lines (with the first real error of each)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from srlab.utils.tables import console
+
+
+def failed_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
+    """(job directory, error) of every job whose summary.json says it failed."""
+    failed = []
+    for summary_path in sorted(sweep_dir.glob("*/summary.json")):
+        try:
+            summary = json.loads(summary_path.read_text())
+        except (OSError, ValueError):
+            continue
+        if summary.get("status") == "failed":
+            failed.append((str(summary_path.parent), str(summary.get("error") or "")))
+    return failed
+
+
+class SweepReport(Callback):
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        failed = failed_jobs(Path(config.hydra.sweep.dir))
+        if not failed:
+            return
+        out = console(stderr=True)
+        out.print(f"[bold red]{len(failed)} job(s) of the sweep failed:[/]", highlight=False)
+        for job_dir, error in failed:
+            out.print(f"  {job_dir}: {error.splitlines()[0] if error else 'failed'}", markup=False)
+        sys.exit(1)
