@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import sys
+
+from srlab.training.resume import resume_arguments
 from srlab.training.run import train
 from srlab.utils.entry import hydra_entry_point
 
 __all__ = ["main", "train"]
 
-main = hydra_entry_point("train", train)
+run = hydra_entry_point("train", train)
+
+
+def main() -> None:
+    sys.argv[1:] = resume_arguments(sys.argv[1:])
+    run()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ a progress bar over the whole step-based run."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from pathlib import Path
@@ -20,6 +21,8 @@ from srlab.ops.convert import to_levels
 from srlab.ops.quality import psnr
 from srlab.training.loggers import log_images
 from srlab.utils.files import write_json
+
+log = logging.getLogger(__name__)
 
 
 class RunSummary(L.Callback):
@@ -145,6 +148,35 @@ class FinalValidation(L.Callback):
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
         if 0 < trainer.max_steps <= trainer.global_step:
             trainer.should_stop = True
+
+
+class TimeEstimate(L.Callback):
+    """One line at the start of a CPU run that would take over an hour: steps x the measured
+    seconds per step, and the quick alternative (the defaults are the EDSR-baseline recipe)."""
+
+    def __init__(self, after_steps: int = 5, warn_over_s: float = 3600):
+        self.after_steps = after_steps
+        self.warn_over_s = warn_over_s
+        self.first_step_end: float | None = None
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        done = trainer.global_step - getattr(self, "start_step", 0)
+        if done == 1:
+            self.start_step, self.first_step_end = trainer.global_step - 1, time.time()
+        if done != self.after_steps + 1 or self.first_step_end is None:
+            return
+        if trainer.accelerator.__class__.__name__ != "CPUAccelerator" or trainer.max_steps <= 0:
+            return
+        per_step = (time.time() - self.first_step_end) / self.after_steps
+        remaining = (trainer.max_steps - trainer.global_step) * per_step
+        if remaining > self.warn_over_s and trainer.is_global_zero:
+            log.warning(
+                "on this CPU the run needs about %.1f h more (%d steps x %.2f s/step); for a quick "
+                "try use experiment=quick, or trainer.max_steps=...",
+                remaining / 3600,
+                trainer.max_steps - trainer.global_step,
+                per_step,
+            )
 
 
 class ComparisonImages(L.Callback):

@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from lightning.pytorch.utilities import rank_zero_only
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig, OmegaConf
 
 from srlab.models.checkpoint import check_resumable
@@ -18,6 +21,7 @@ from srlab.training.distributed import ddp_job
 from srlab.training.preemption import RunInterrupted
 from srlab.training.summary import mark_failed, print_run_table, read_summary
 from srlab.utils.entry import in_multirun
+from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import instantiate
 from srlab.utils.typecheck import check_config
 
@@ -29,6 +33,14 @@ logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(
     lambda record: not record.getMessage().startswith("💡 Tip")
 )
 warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+# Step-based runs cross epochs by design: the per-epoch logging interval and mid-epoch resume
+# notices do not apply (the sampler reshuffles each epoch; a resume restores the step count).
+for notice in (
+    r"The number of training batches \(\d+\) is smaller than the logging interval",
+    r"You're resuming from a checkpoint that ended before the epoch ended",
+    r".*broadcast_buffers.*",
+):
+    warnings.filterwarnings("ignore", message=notice)
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
@@ -43,8 +55,23 @@ def build(cfg: DictConfig) -> tuple[L.LightningDataModule, L.LightningModule, L.
     module = instantiate(cfg.module)
     callbacks = instantiate_group(cfg.get("callbacks"))
     loggers = instantiate_group(cfg.get("logger"))
-    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    trainer = build_trainer(cfg, callbacks, loggers)
     return datamodule, module, trainer
+
+
+def build_trainer(cfg: DictConfig, callbacks: list[Any], loggers: list[Any]) -> L.Trainer:
+    """The Trainer; asking for a GPU on a machine without one is a one-line user error."""
+    try:
+        return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    except InstantiationException as error:
+        cause = error.__cause__
+        if not isinstance(cause, MisconfigurationException) or "gpu" not in str(cause).lower():
+            raise
+        choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
+        raise SRLabError(
+            f"trainer={choices.get('trainer', cfg.trainer.accelerator)}: no GPU here ({cause}); "
+            "use trainer=cpu (or trainer=ddp trainer.accelerator=cpu for DDP on CPU processes)"
+        ) from None
 
 
 def log_run_config(trainer: L.Trainer, cfg: DictConfig, module: L.LightningModule) -> None:

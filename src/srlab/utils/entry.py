@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -83,6 +84,18 @@ def config_error_hint(config_name: str, overrides: list[str], bad_key: str) -> s
     return f"{guess}valid keys of {where}: {', '.join(keys)}"
 
 
+def check_launcher(args: list[str]) -> None:
+    """`hydra/launcher=slurm` where there is no SLURM: one line, not submitit's traceback."""
+    if "hydra/launcher=slurm" in args and shutil.which("sbatch") is None:
+        console = Console(stderr=True, soft_wrap=True)
+        console.print(
+            "[bold red]error:[/] hydra/launcher=slurm: no SLURM on this machine (sbatch not found);"
+            " use hydra/launcher=parallel for local jobs in parallel, or run on a SLURM login node",
+            highlight=False,
+        )
+        sys.exit(1)
+
+
 def check_command_line(config_name: str, args: list[str]) -> None:
     """Compose the config once before Hydra runs, so an unknown key or group option fails in a
     few lines with Hydra's message and the valid choices, instead of a traceback."""
@@ -91,6 +104,7 @@ def check_command_line(config_name: str, args: list[str]) -> None:
 
     from srlab.utils.hydra import compose_config
 
+    check_launcher(args)
     candidates = [arg for arg in args if "=" in arg and not arg.startswith("-")]
     try:
         parsed = OverridesParser.create().parse_overrides(candidates)
