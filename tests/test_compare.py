@@ -1,4 +1,5 @@
-"""`python -m srlab.compare`: a real 2-job sweep side by side; failed and unfinished runs marked."""
+"""`python -m srlab.compare`: a real 2-job sweep side by side; failed, unfinished and interrupted
+runs marked."""
 
 from __future__ import annotations
 
@@ -11,11 +12,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from omegaconf import OmegaConf
 from PIL import Image
 
-from srlab.compare import compare, comparison_crops, load_config, run_names, short_names
+from srlab.compare import compare, load_config
 from srlab.data.io import write_image
+from srlab.reporting.crops import comparison_crops
+from srlab.reporting.plots import psnr_figure
+from srlab.reporting.runs import run_names
+from srlab.reporting.table import short_names
 from srlab.utils.errors import SRLabError
 
 DEFAULTS = {"seed": 0, "model": {"n_resblocks": 16}, "module": {"optimizer": {"lr": 1e-4}}}
@@ -30,17 +36,28 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def make_run(root: Path, name: str, overrides: list[str], summary: dict | None) -> Path:
-    """A run directory written by hand: .hydra/config.yaml (a few defaults with the overrides
-    applied, as Hydra composes it), .hydra/overrides.yaml and maybe summary.json."""
+def make_run(
+    root: Path, name: str, overrides: list[str], summary: dict | None, config: dict | None = None
+) -> Path:
+    """A run directory written by hand as Hydra writes one: .hydra/config.yaml (a few defaults,
+    `config`, then the overrides applied), .hydra/overrides.yaml, .hydra/hydra.yaml (the group
+    choices and the overrides) and maybe summary.json."""
     run = root / name
     (run / ".hydra").mkdir(parents=True)
-    config = OmegaConf.merge(DEFAULTS, OmegaConf.from_dotlist(overrides))
-    OmegaConf.save(config, run / ".hydra" / "config.yaml")
+    composed = OmegaConf.merge(DEFAULTS, config or {}, OmegaConf.from_dotlist(overrides))
+    OmegaConf.save(composed, run / ".hydra" / "config.yaml")
     (run / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    hydra = {"runtime": {"choices": {"model": "resnet_sr"}}, "overrides": {"task": overrides}}
+    OmegaConf.save({"hydra": hydra}, run / ".hydra" / "hydra.yaml")
     if summary is not None:
         (run / "summary.json").write_text(json.dumps(summary))
     return run
+
+
+def drawn_points(figure: Figure, panel: int, val_set: str) -> list[tuple[float, float]]:
+    """The (x, PSNR) points one panel of psnr_figure shows for a validation set."""
+    (points,) = [c for c in figure.axes[panel].containers if c.get_label() == val_set]
+    return sorted(tuple(point) for point in points.lines[0].get_xydata())
 
 
 def test_sweep_table_has_a_row_per_run_with_the_differing_override_and_summary_numbers(
@@ -65,8 +82,17 @@ def test_sweep_table_has_a_row_per_run_with_the_differing_override_and_summary_n
     assert markdown.count("| completed |") == 2
 
 
-def test_sweep_plot_is_a_valid_png(sweep: Path, tmp_path: Path) -> None:
-    compare(load_config([str(sweep), f"output={tmp_path}"]))
+def test_sweep_plot_shows_each_run_at_its_psnr_and_is_a_valid_png(
+    sweep: Path, tmp_path: Path
+) -> None:
+    comparison = compare(load_config([str(sweep), f"output={tmp_path}"]))
+
+    figure = psnr_figure(comparison)
+
+    summaries = [summary_of(run.path) for run in comparison.runs]
+    for panel, x_key in enumerate(("params", "wall_s")):
+        expected = sorted((s[x_key], s["metrics"]["val/Set5/psnr"]) for s in summaries)
+        assert drawn_points(figure, panel, "Set5") == expected
     with Image.open(tmp_path / "comparison.png") as image:
         image.verify()
     with Image.open(tmp_path / "comparison.png") as image:
@@ -135,6 +161,18 @@ def test_failed_and_unfinished_runs_are_marked_without_crashing(tmp_path: Path) 
     assert (tmp_path / "comparison.png").is_file() and (tmp_path / "report.html").is_file()
 
 
+def test_an_interrupted_run_is_marked_interrupted_with_what_it_reached(tmp_path: Path) -> None:
+    stopped = {"status": "interrupted", "metrics": {"val/Set5/psnr": 29.5}, "steps": 4}
+    make_run(tmp_path, "stopped", ["model.n_resblocks=4"], stopped)
+    make_run(tmp_path, "done", ["model.n_resblocks=8"], {**stopped, "status": "completed"})
+
+    compare(load_config([str(tmp_path)]))
+
+    rows = {row["run"]: row for row in read_csv(tmp_path / "comparison.csv")}
+    assert rows["stopped"]["status"] == "interrupted"
+    assert float(rows["stopped"]["val/Set5/psnr"]) == 29.5
+
+
 def test_crops_are_hr_bicubic_and_each_runs_sr_cut_from_the_same_strip_panels(
     tmp_path: Path,
 ) -> None:
@@ -159,7 +197,7 @@ def test_a_folder_of_sweeps_is_searched_and_clashing_names_get_their_sweep(tmp_p
     done = {"status": "completed", "metrics": {"val/Set5/psnr": 31.0}, "params": 10, "steps": 2}
     for sweep_name, jobs in (("2026-01-01_10-00-00", 2), ("2026-01-02_10-00-00", 1)):
         for job in range(jobs):
-            make_run(tmp_path / sweep_name, str(job), [f"seed={job}"], done)
+            make_run(tmp_path / sweep_name, str(job), [f"model.n_resblocks={job}"], done)
     (tmp_path / "2026-01-01_10-00-00" / "0" / "csv").mkdir()  # a run's own folder: not a run
 
     comparison = compare(load_config([str(tmp_path), f"output={tmp_path / 'out'}"]))

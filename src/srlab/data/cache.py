@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,14 +16,19 @@ from srlab.utils.files import atomic_writer
 log = logging.getLogger(__name__)
 
 
-def cached_decode(path: Path, cache_dir: Path) -> np.ndarray:
-    """The image as a read-only memory map; decoded once into `cache_dir` (atomic write)."""
-    stat = path.stat()
-    cached = cache_dir / f"{path.stem}.{stat.st_size}.{int(stat.st_mtime)}.npy"
+def cached_array(cached: Path, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """`make()` as a read-only memory map of `cached`, written once (atomically)."""
     if not cached.exists():
         with atomic_writer(cached) as handle:
-            np.save(handle, read_image(path))
+            np.save(handle, make())
     return np.load(cached, mmap_mode="r")
+
+
+def cached_decode(path: Path, cache_dir: Path) -> np.ndarray:
+    """The image as a read-only memory map; decoded once into `cache_dir`."""
+    stat = path.stat()
+    cached = cache_dir / f"{path.stem}.{stat.st_size}.{int(stat.st_mtime)}.npy"
+    return cached_array(cached, lambda: read_image(path))
 
 
 def load_images(

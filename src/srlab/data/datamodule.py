@@ -12,7 +12,7 @@ import numpy as np
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from srlab.data.cache import load_images
-from srlab.data.datasets import TrainPatches, ValImages
+from srlab.data.datasets import TrainPatches, ValImages, degrade_images
 from srlab.data.io import list_images
 from srlab.data.lr_partner import find_lr_partners, fit_lr
 from srlab.utils.errors import SRLabError
@@ -181,17 +181,22 @@ class SRDataModule(L.LightningDataModule):
         cache = self.cache_dir / "train" if self.cache_dir else None
         hr = load_images(self.train_image_files(), "training HR", cache, self.skip_bad_images)
         hr = self.drop_small(hr)
-        lr = self.load_lr(hr) if self.train_lr_dir and self.train_lr_dir.is_dir() else None
-        if self.train_lr_dir and lr is None:
-            log.info("no LR folder at %s: degrading HR crops on the fly", self.train_lr_dir)
         names = sorted(hr)
+        if self.train_lr_dir and self.train_lr_dir.is_dir():
+            lr = self.load_lr(hr)
+            lr_images = [lr[n] for n in names]
+        else:
+            if self.train_lr_dir:
+                log.info("no LR folder at %s: degrading the HR images once", self.train_lr_dir)
+            cache = self.cache_dir / f"train_lr_x{self.scale}_made" if self.cache_dir else None
+            lr_images = degrade_images([hr[n] for n in names], self.scale, cache)
         return TrainPatches(
             [hr[n] for n in names],
             self.scale,
             self.patch_size,
             self.repeat,
             self.augment,
-            [lr[n] for n in names] if lr else None,
+            lr_images,
         )
 
     def drop_small(self, images: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import albumentations as A
 import numpy as np
 import torch
+from rich.progress import Progress
 from torch.utils.data import Dataset
 
+from srlab.data.cache import cached_array
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
 from srlab.data.io import mod_crop
 from srlab.ops.convert import to_float
@@ -24,8 +29,27 @@ def d4_augmentation() -> A.Compose:
     )
 
 
+def degrade_images(
+    hr_images: list[np.ndarray], scale: int, cache_dir: Path | None = None
+) -> list[np.ndarray]:
+    """The exact LR of each whole (mod-cropped) HR image, made once; with `cache_dir`, kept as
+    .npy files that later runs and every worker memory-map."""
+    lr_images = []
+    with Progress(transient=True) as progress:
+        for hr in progress.track(hr_images, description=f"degrading x{scale}"):
+            make = functools.partial(bicubic_downscale, mod_crop(hr, scale), scale)
+            key = f"{hr.shape[0]}x{hr.shape[1]}.{zlib.crc32(np.ascontiguousarray(hr))}"
+            lr_images.append(cached_array(cache_dir / f"{key}.npy", make) if cache_dir else make())
+    return lr_images
+
+
 class TrainPatches(Dataset):
-    """Random HR crops of `patch_size` with their LR: read from `lr_images`, else degraded exactly.
+    """Random HR crops of `patch_size` with the aligned crops of their LR.
+
+    The LR is the whole image's (`lr_images`: an LR folder, or the exact degradation of each
+    whole image, made once): a patch's LR is then exactly the crop of the LR that validation,
+    eval and the papers' LR folders use, border pixels included (degrading each HR crop would
+    compute its border ring from edge-replicated pixels instead of the image's neighbours).
 
     Each image is visited `repeat` times per epoch so that epochs have a useful length.
     """
@@ -42,7 +66,7 @@ class TrainPatches(Dataset):
         if patch_size % scale:
             raise ValueError(f"data.patch_size={patch_size} must be a multiple of scale={scale}")
         self.hr_images = hr_images
-        self.lr_images = lr_images
+        self.lr_images = lr_images if lr_images is not None else degrade_images(hr_images, scale)
         self.scale = scale
         self.patch_size = patch_size
         self.repeat = repeat
@@ -78,8 +102,6 @@ class TrainPatches(Dataset):
         hr_crop = np.ascontiguousarray(
             hr[top * s : (top + lr_patch) * s, left * s : (left + lr_patch) * s]
         )
-        if self.lr_images is None:
-            return hr_crop, bicubic_downscale(hr_crop, s)
         lr = self.lr_images[image_index]
         return hr_crop, np.ascontiguousarray(lr[top : top + lr_patch, left : left + lr_patch])
 

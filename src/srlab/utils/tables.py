@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 # Piped output (CI logs, `| tee`) has no terminal width; rich would wrap at 80 columns.
 PIPED_WIDTH = 200
@@ -40,7 +41,7 @@ def print_table(
     table = Table(title=title)
     for index, name in enumerate(columns):
         cells = [row[index] for row in rows if row[index]]
-        numeric = bool(cells) and all(is_number(cell) for cell in cells)
+        numeric = bool(cells) and all(is_number(Text.from_markup(cell).plain) for cell in cells)
         table.add_column(name, justify="right" if numeric else "left", overflow="fold")
     for row in rows:
         table.add_row(*row)

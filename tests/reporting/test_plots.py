@@ -1,0 +1,40 @@
+"""The plots of a seed sweep: each setting at its mean PSNR with ± one standard deviation as
+error bars, and its mean learning curve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_table import SEEDS, seed_sweep
+
+from srlab.compare import compare, load_config
+from srlab.reporting.plots import learning_curves_figure, psnr_figure
+from test_compare import drawn_points
+
+
+def test_a_setting_of_several_seeds_is_drawn_at_its_means_with_error_bars(tmp_path: Path) -> None:
+    comparison = compare(load_config([str(seed_sweep(tmp_path, SEEDS))]))
+
+    figure = psnr_figure(comparison)
+
+    assert drawn_points(figure, 0, "Set5") == [(2000, 31.0), (8000, 34.0)]
+    assert drawn_points(figure, 1, "Set5") == [(12.0, 31.0), (24.0, 34.0)]
+    (points,) = figure.axes[0].containers
+    _, _, (y_bars,) = points.lines
+    assert [segment[:, 1].tolist() for segment in y_bars.get_segments()] == [
+        [30.0, 32.0],
+        [32.0, 36.0],
+    ]
+
+
+def test_learning_curves_are_one_mean_line_per_setting(tmp_path: Path) -> None:
+    comparison = compare(load_config([str(seed_sweep(tmp_path, SEEDS))]))
+
+    (axis,) = learning_curves_figure(comparison).axes
+
+    curves = {line.get_label(): [float(y) for y in line.get_ydata()] for line in axis.lines}
+    assert curves == {
+        "n_resblocks=2 (n=3)": [30.0, 31.0],
+        "n_resblocks=8 (n=3)": [33.0, 34.0],
+        "bicubic": [28.0, 28.0],
+    }

@@ -1,0 +1,157 @@
+"""Runs that differ only in seed are one row: mean ± std and n in the Markdown, CSV and terminal
+tables, the two-setting difference with its Welch interval; a single seed keeps the old table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scipy import stats
+
+from srlab.compare import compare, load_config
+from srlab.reporting.stats import Spread
+from test_compare import make_run, read_csv
+
+PSNR, SSIM = "val/Set5/psnr", "val/Set5/ssim"
+# n_resblocks -> one (PSNR, SSIM, wall_s) per seed; means and stds exact in binary floats
+SEEDS = {
+    "2": [(30.0, 0.5, 10.0), (31.0, 0.75, 12.0), (32.0, 1.0, 14.0)],
+    "8": [(32.0, 0.5, 20.0), (34.0, 0.5, 22.0), (36.0, 0.5, 30.0)],
+}
+
+
+def summary(psnr: float, ssim: float, wall_s: float, params: int) -> dict:
+    metrics = {PSNR: psnr, SSIM: ssim, "val/Set5/bicubic_psnr": 28.0}
+    history = [{"step": 2, PSNR: psnr - 1.0}, {"step": 4, PSNR: psnr}]
+    return {
+        "status": "completed",
+        "metrics": metrics,
+        "params": params,
+        "steps": 4,
+        "wall_s": wall_s,
+        "history": history,
+    }
+
+
+def seed_sweep(root: Path, seeds: dict[str, list[tuple]]) -> Path:
+    """A multirun's job folders, as `model.n_resblocks=... seed=0,1,2` writes them."""
+    job = 0
+    for blocks, values in seeds.items():
+        for seed, (psnr, ssim, wall_s) in enumerate(values):
+            overrides = ["experiment=quick", f"model.n_resblocks={blocks}", f"seed={seed}"]
+            result = summary(psnr, ssim, wall_s, params=1000 * int(blocks))
+            make_run(root, str(job), overrides, result)
+            job += 1
+    return root
+
+
+def test_runs_that_differ_only_in_seed_are_one_row_with_mean_std_and_n(tmp_path: Path) -> None:
+    comparison = compare(load_config([str(seed_sweep(tmp_path, SEEDS))]))
+
+    assert comparison.columns == [
+        "run",
+        "n_resblocks",
+        "n",
+        "params",
+        "steps",
+        "wall_s",
+        PSNR,
+        SSIM,
+        "status",
+    ]
+    psnr, ssim = comparison.columns.index(PSNR), comparison.columns.index(SSIM)
+    assert [row[:6] for row in comparison.rows] == [
+        ["0, 1, 2", "2", 3, 2000, 4, 12.0],
+        ["3, 4, 5", "8", 3, 8000, 4, 24.0],
+    ]
+    assert [row[psnr] for row in comparison.rows] == [Spread(31.0, 1.0, 3), Spread(34.0, 2.0, 3)]
+    assert [row[ssim] for row in comparison.rows] == [Spread(0.75, 0.25, 3), Spread(0.5, 0.0, 3)]
+    markdown = (tmp_path / "comparison.md").read_text()
+    assert "| 0, 1, 2 | 2 | 3 | 2000 | 4 | 12.0 | 31.00 ± 1.00 | 0.7500 ± 0.2500 | completed |" in (
+        markdown
+    )
+
+
+def test_the_csv_has_a_mean_and_a_std_column_per_metric_and_n(tmp_path: Path) -> None:
+    compare(load_config([str(seed_sweep(tmp_path, SEEDS))]))
+
+    rows = read_csv(tmp_path / "comparison.csv")
+
+    assert list(rows[0]) == [
+        "run",
+        "n_resblocks",
+        "n",
+        "params",
+        "steps",
+        "wall_s_mean",
+        f"{PSNR}_mean",
+        f"{PSNR}_std",
+        f"{SSIM}_mean",
+        f"{SSIM}_std",
+        "status",
+    ]
+    assert [row["n"] for row in rows] == ["3", "3"]
+    assert [float(row[f"{PSNR}_mean"]) for row in rows] == [31.0, 34.0]
+    assert [float(row[f"{PSNR}_std"]) for row in rows] == [1.0, 2.0]
+    assert [float(row["wall_s_mean"]) for row in rows] == [12.0, 24.0]
+
+
+def test_two_settings_give_the_difference_of_mean_psnr_with_its_welch_interval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds = {"2": SEEDS["2"], "8": [*SEEDS["8"], (33.0, 0.5, 20.0)]}  # 3 and 4 seeds
+    compare(load_config([str(seed_sweep(tmp_path, seeds))]))
+    low, high = stats.ttest_ind(
+        [34.0, 32.0, 36.0, 33.0], [30.0, 31.0, 32.0], equal_var=False
+    ).confidence_interval(0.95)
+
+    note = (
+        f"Set5 PSNR, n_resblocks=8 − n_resblocks=2: +2.75 dB, 95% interval [{low:+.2f}, "
+        f"{high:+.2f}] dB (Welch's t, "
+    )
+    assert note in (tmp_path / "comparison.md").read_text()
+    assert note in capsys.readouterr().out.replace("\n", " ")
+
+
+def test_a_seed_set_in_the_config_not_the_command_line_is_averaged_over_too(
+    tmp_path: Path,
+) -> None:
+    done = summary(30.0, 0.5, 1.0, params=10)
+    for job, seed in enumerate((1, 2)):  # as an experiment file that sets `seed:` would
+        make_run(tmp_path, str(job), ["model.n_resblocks=2"], done, config={"seed": seed})
+
+    comparison = compare(load_config([str(tmp_path)]))
+
+    assert len(comparison.rows) == 1 and comparison.rows[0][0] == "0, 1"
+    assert comparison.settings[0].label == "0 (n=2)"
+
+
+def test_a_setting_whose_seeds_did_not_all_complete_says_so_in_its_status(
+    tmp_path: Path,
+) -> None:
+    make_run(tmp_path, "0", ["seed=0"], summary(30.0, 0.5, 1.0, params=10))
+    make_run(tmp_path, "1", ["seed=1"], {"status": "interrupted", "metrics": {}, "steps": 2})
+
+    comparison = compare(load_config([str(tmp_path)]))
+
+    assert comparison.rows[0][-1] == "1× completed; 1× interrupted"
+    assert comparison.rows[0][comparison.columns.index(PSNR)] == Spread(30.0, None, 1)
+    assert comparison.rows[0][comparison.columns.index("steps")] == "2–4"
+
+
+def test_one_seed_per_setting_keeps_the_table_of_single_runs(tmp_path: Path) -> None:
+    single = {blocks: values[:1] for blocks, values in SEEDS.items()}
+    compare(load_config([str(seed_sweep(tmp_path, single))]))
+
+    assert (tmp_path / "comparison.md").read_text() == (
+        f"# Comparison: 2 runs of {tmp_path}\n\n"
+        "| run | n_resblocks | params | steps | wall_s | val/Set5/psnr | val/Set5/ssim | status |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|:---|\n"
+        "| 0 | 2 | 2000 | 4 | 10.0 | 30.00 | 0.5000 | completed |\n"
+        "| 1 | 8 | 8000 | 4 | 20.0 | 32.00 | 0.5000 | completed |\n"
+    )
+    assert (tmp_path / "comparison.csv").read_text() == (
+        "run,n_resblocks,params,steps,wall_s,val/Set5/psnr,val/Set5/ssim,status\n"
+        "0,2,2000,4,10.0,30.0,0.5,completed\n"
+        "1,8,8000,4,20.0,32.0,0.5,completed\n"
+    )
