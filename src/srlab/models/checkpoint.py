@@ -9,6 +9,7 @@ the weights (what training validated and saved as its result).
 from __future__ import annotations
 
 import functools
+import logging
 import pickle
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from torch import nn
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import instantiate
 
+log = logging.getLogger(__name__)
 NET_PREFIX = "net."
 EMA_PREFIX = "ema.module."
 
@@ -178,6 +180,41 @@ def check_weights(net: nn.Module, weights: dict[str, torch.Tensor], path: str | 
             f"({type(net).__name__}): {'; '.join(problems)}; the checkpoint was written by "
             "another version of the net: retrain, or load it with the matching srlab version"
         )
+
+
+def init_weights(net: nn.Module, net_config: dict[str, Any] | None, path: str | Path) -> None:
+    """Start `net` from the weights of `path` (an srlab checkpoint, its EMA weights when kept, or
+    published weights in a known layout), for fine-tuning: the settings must agree (scale aside);
+    tensors whose shape differs (another scale's upsampler) keep their initialization."""
+    checkpoint = read_checkpoint(path)
+    if "srlab" in checkpoint:
+        theirs = (checkpoint["srlab"] or {}).get("net_config") or {}
+        weights = net_weights(checkpoint.get("state_dict", {}), use_ema=True)
+    else:
+        from srlab.models import convert
+
+        converted = convert.detect(convert.unwrap(checkpoint))
+        theirs, weights = converted.net_config, converted.state_dict
+    ours = net_config or {}
+    differ = sorted(
+        key for key in set(theirs) & set(ours) if key != "scale" and theirs[key] != ours[key]
+    )
+    if differ:
+        settings = " ".join(f"model.{key}={theirs[key]}" for key in differ if key != "_target_")
+        raise SRLabError(
+            f"module.init_weights={path} is a {theirs.get('_target_')} with other settings than "
+            f"this run's net ({', '.join(differ)}); pass them: {settings}"
+        )
+    own = net.state_dict()
+    fitting = {k: v for k, v in weights.items() if k in own and own[k].shape == v.shape}
+    kept = sorted(set(own) - set(fitting))
+    net.load_state_dict(fitting, strict=False)
+    log.info(
+        "init_weights: %d tensors from %s%s",
+        len(fitting),
+        path,
+        f"; kept at initialization: {', '.join(kept)}" if kept else "",
+    )
 
 
 def check_resumable(path: str | Path, net: nn.Module, net_config: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from srlab.models.checkpoint import init_weights as load_init_weights
 from srlab.models.checkpoint import partial_config
 from srlab.models.inference import super_resolve
 from srlab.models.resnet_sr import count_parameters
@@ -38,6 +39,8 @@ class SRModule(L.LightningModule):
         compile: torch.compile the net for training steps.
         n_log_images: comparison strips logged per validation set.
         val_tile: validate large images in tiles of this many LR pixels; None: whole images.
+        init_weights: start from these weights (an srlab checkpoint or published weights), for
+            fine-tuning; the optimizer and step start fresh (`ckpt_path` resumes instead).
     """
 
     def __init__(
@@ -53,12 +56,15 @@ class SRModule(L.LightningModule):
         compile: bool = False,
         n_log_images: int = 2,
         val_tile: int | None = None,
+        init_weights: str | None = None,
     ):
         super().__init__()
         # The net's config (a Hydra partial) is kept: checkpoints carry it so that eval, upscale
         # and export rebuild the net without this run's config.
         self.net_config = partial_config(net) if isinstance(net, functools.partial) else None
         net = net() if self.net_config else net
+        if init_weights:
+            load_init_weights(net, self.net_config, init_weights)
         if nan_policy not in ("fail", "skip"):
             raise SRLabError(f"module.nan_policy={nan_policy!r}: choose fail or skip")
         self.net = net

@@ -1,0 +1,60 @@
+"""onnxruntime against PyTorch on the CPU: images/s of one net over the same images.
+
+The net is exported to a temporary .onnx file (srlab.models.export) and run by `OnnxNet` with
+as many threads as torch uses, so that the two differ only in the runtime. Each repeat times one
+pass of each over all images, side by side in alternating order (a busy machine slows both
+alike), after one untimed warm-up pass of each; the ratio is taken per repeat.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from srlab.models.export import export_metadata, export_net
+from srlab.models.onnx_net import OnnxNet
+from srlab.speed.common import spread
+
+
+def images_per_s(net: nn.Module, images: Sequence[Tensor]) -> float:
+    """One pass over `images` (each float (1, C, h, w)), whole images, no autograd."""
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for lr in images:
+            net(lr)
+    return len(images) / (time.perf_counter() - start)
+
+
+def onnx_vs_torch_images_per_s(
+    net: nn.Module, images: Sequence[Tensor], repeats: int
+) -> dict[str, Any]:
+    """images/s of onnxruntime and of PyTorch (CPU), and their per-repeat ratio onnx / torch:
+    each as `spread` (median, min, max, quartiles, values)."""
+    net = net.eval().cpu()
+    images = [lr.cpu() for lr in images]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "net.onnx"
+        export_net(net, path, "onnx", export_metadata(int(net.scale), "net"), None)
+        onnx_net = OnnxNet(path, threads=torch.get_num_threads())
+        runs = {"torch": net, "onnx": onnx_net}
+        for runner in runs.values():
+            images_per_s(runner, images)  # warm-up: first-call allocations, lazy init
+        samples: dict[str, list[float]] = {"torch": [], "onnx": []}
+        for repeat in range(repeats):
+            order = ("torch", "onnx") if repeat % 2 == 0 else ("onnx", "torch")
+            for name in order:
+                samples[name].append(images_per_s(runs[name], images))
+    ratios = [onnx / torch_ for onnx, torch_ in zip(samples["onnx"], samples["torch"], strict=True)]
+    return {
+        "torch_images_per_s": spread(samples["torch"]),
+        "onnx_images_per_s": spread(samples["onnx"]),
+        "onnx_over_torch": spread(ratios),
+        "threads": torch.get_num_threads(),
+        "images": [tuple(lr.shape) for lr in images],
+    }
