@@ -1,42 +1,186 @@
-"""`python -m srlab.upscale`: super-resolve a folder of images with a trained checkpoint.
+"""`python -m srlab.upscale`: super-resolve the images people have with a trained net.
 
-    python -m srlab.upscale ckpt_path=<run>/checkpoints/best-step5000.ckpt scale=2 \
+    python -m srlab.upscale ckpt_path=<run>/checkpoints/best-step5000.ckpt \
         input=photos/ output=photos_x2/
+    python -m srlab.upscale ckpt_path=net_x4.onnx input='shots/**/*.jpg' output=big/ format=jpg
 
-Each image goes through the net as validation runs it (`super_resolve`: gray images through an
-RGB net, large images in tiles) and is written as `<output>/<stem>.png`, atomically.
+`input=` is an image, a folder or a quoted glob; the scale is the checkpoint's. Each image goes
+through the net as validation runs it (`super_resolve`: gray images through an RGB net come back
+gray, large images go in tiles) and is written as `<output>/<stem>.<format>`, atomically, with
+what the photo carries (`data/photos.py`): upright (its EXIF orientation applied), its ICC
+profile, its alpha (upscaled by the exact bicubic: the net sees the color only), and its 16 bits
+in PNG (the net's float output rounded to 16-bit levels, never through 8 bits).
 """
 
 from __future__ import annotations
 
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import torch
 from omegaconf import DictConfig
-from rich.progress import track
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
-from srlab.data.io import list_images, read_image, write_image
+from srlab.data.photos import FORMATS, Format, Photo, find_photos, read_photo, write_photo
 from srlab.models.checkpoint import load_net
 from srlab.models.inference import super_resolve
-from srlab.ops.convert import to_float, to_levels
+from srlab.ops.convert import hwc, planes
+from srlab.ops.imresize import imresize
 from srlab.utils.device import pick_device
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
 
+log = logging.getLogger("srlab")
+
 
 @torch.inference_mode()
 def upscale(cfg: DictConfig) -> list[Path]:
-    """The written SR images, one per image of `input`."""
-    files = list_images(cfg.input, "input")
+    """The written images, one per image of `input`, in its order."""
+    output_format = check_format(cfg.format, cfg.quality)
+    files = find_photos(cfg.input)
+    targets = output_paths(files, Path(cfg.output), output_format.suffix)
     device = pick_device(cfg.device)
-    net = load_net(cfg.ckpt_path, int(cfg.scale), use_ema=cfg.use_ema).to(device)
-    written = []
-    for path in track(files, description=f"x{cfg.scale}"):
-        lr = to_float(read_image(path))[None].to(device)
-        sr = super_resolve(net, lr, int(cfg.scale), cfg.tile, cfg.tile_overlap)[0]
-        written.append(Path(cfg.output) / f"{path.stem}.png")
-        write_image(written[-1], to_levels(sr))
-    return written
+    scale = None if cfg.scale is None else int(cfg.scale)
+    net = load_net(cfg.ckpt_path, scale, use_ema=cfg.use_ema).to(device)
+    scale = int(net.scale)
+    enhance = partial(
+        super_resolve,
+        net,
+        scale=scale,
+        tile=cfg.tile,
+        tile_overlap=cfg.tile_overlap,
+        self_ensemble=cfg.self_ensemble,
+    )
+    with progress_bar() as progress:
+        pairs = list(zip(files, targets, strict=True))
+        for source, target in progress.track(pairs, description=f"x{scale}"):
+            sr = upscale_photo(read_photo(source), source, enhance, scale, output_format, device)
+            write_photo(target, sr, output_format, cfg.quality)
+    noun = "image" if len(targets) == 1 else "images"
+    log.info("%d %s written to %s", len(targets), noun, cfg.output)
+    return targets
+
+
+def upscale_photo(
+    photo: Photo,
+    source: Path,
+    enhance: Callable[[torch.Tensor], torch.Tensor],
+    scale: int,
+    output_format: Format,
+    device: torch.device,
+) -> Photo:
+    """The SR photo, at the photo's depth where the format has it, with its ICC profile."""
+    bits = min(photo.bits, output_format.max_bits)
+    alpha = kept_alpha(photo, source, output_format)
+    lr = unit_planes(photo.color)[None].to(device)
+    try:
+        sr = enhance(lr)[0]
+    except SRLabError as error:
+        raise SRLabError(f"{source}: {error}") from error
+    sr_alpha = None
+    if alpha is not None:  # no picture the net learned: srlab's exact bicubic, in float64
+        sr_alpha = levels(imresize(unit_planes(alpha, np.float64), scale=scale), bits)[..., 0]
+    return Photo(levels(sr, bits), sr_alpha, photo.icc_profile)
+
+
+def unit_planes(samples: np.ndarray, dtype: type = np.float32) -> torch.Tensor:
+    """uint8 or uint16 (H, W, C) or (H, W) -> float (C, H, W) in [0, 1]."""
+    samples = samples[..., None] if samples.ndim == 2 else samples
+    return planes(samples.astype(dtype) / np.iinfo(samples.dtype).max)
+
+
+def levels(image: torch.Tensor, bits: int) -> np.ndarray:
+    """Float (C, H, W) in [0, 1] -> (H, W, C) levels of `bits` bits, rounded once, from float."""
+    top = (1 << bits) - 1
+    return hwc(image.clamp(0, 1).mul(top).round()).astype(np.uint16 if bits > 8 else np.uint8)
+
+
+def kept_alpha(photo: Photo, source: Path, output_format: Format) -> np.ndarray | None:
+    """The alpha to upscale; an opaque one is dropped for a format without alpha, a real one is
+    refused (its transparent pixels would turn into whatever color they hide)."""
+    if photo.alpha is None or output_format.alpha:
+        return photo.alpha
+    if (photo.alpha < np.iinfo(photo.alpha.dtype).max).any():
+        raise SRLabError(
+            f"{source} has transparent pixels, which {output_format.pil_name} cannot keep; "
+            "pass format=png or format=webp"
+        )
+    return None
+
+
+def check_format(format_name: str, quality: int) -> Format:
+    if format_name not in FORMATS:
+        raise SRLabError(f"format={format_name} is not an output format; pass format=png|jpg|webp")
+    if not 1 <= int(quality) <= 100:
+        raise SRLabError(f"quality={quality} is out of range; pass quality=1..100 (jpg, webp)")
+    return FORMATS[format_name]
+
+
+def output_paths(files: list[Path], output: Path, suffix: str) -> list[Path]:
+    """`<output>/<stem><suffix>` for each file; refused when one would overwrite an input or
+    two inputs would write the same file."""
+    if output.exists() and not output.is_dir():
+        raise SRLabError(f"output: {output} is a file; pass a folder for the results")
+    targets = [output / f"{path.stem}{suffix}" for path in files]
+    inputs = {file_id(path): path for path in files}
+    sources = defaultdict(list)
+    for path, target in zip(files, targets, strict=True):
+        overwritten = inputs.get(file_id(target)) if target.exists() else None
+        if overwritten is not None:
+            raise SRLabError(
+                f"output: {target} would overwrite the input {overwritten}; pass another "
+                "output folder (or another format=)"
+            )
+        sources[target].append(path)
+    for target, paths in sources.items():
+        if len(paths) > 1:
+            raise SRLabError(
+                f"output: {' and '.join(map(str, paths))} would all be written to {target}; "
+                "upscale them into separate output folders"
+            )
+    return targets
+
+
+def file_id(path: Path) -> tuple[int, int]:
+    """The file itself, whatever the path's case, links or `..` (an input reached two ways)."""
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
+
+
+class ImagesPerSecond(ProgressColumn):
+    """Rich's recent rate; the mean rate until it has one (after a single image, say)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if not speed and task.completed and task.elapsed:
+            speed = task.completed / task.elapsed
+        return Text(
+            f"{speed:.2f} images/s" if speed else "-.-- images/s", style="progress.data.speed"
+        )
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        ImagesPerSecond(),
+        TimeRemainingColumn(),
+    )
 
 
 main = hydra_entry_point("upscale", upscale)

@@ -47,7 +47,7 @@ class Photo:
     """An image as its file holds it, upright: samples uint8 or uint16."""
 
     color: np.ndarray  # (H, W, C), C = 3 (RGB) or 1 (gray)
-    alpha: np.ndarray | None  # (H, W), the color's dtype; None when the image is opaque
+    alpha: np.ndarray | None  # (H, W), the color's dtype; None when the file has no alpha
     icc_profile: bytes | None  # the color space the samples are in, carried to the output
 
     @property
@@ -60,12 +60,13 @@ class Format(NamedTuple):
     suffix: str
     max_bits: int  # a deeper photo is written at this depth
     alpha: bool
+    lossy: bool  # takes quality=
 
 
 FORMATS = {
-    "png": Format("PNG", ".png", 16, True),
-    "jpg": Format("JPEG", ".jpg", 8, False),
-    "webp": Format("WEBP", ".webp", 8, True),
+    "png": Format("PNG", ".png", 16, alpha=True, lossy=False),
+    "jpg": Format("JPEG", ".jpg", 8, alpha=False, lossy=True),
+    "webp": Format("WEBP", ".webp", 8, alpha=True, lossy=True),  # gray comes back RGB
 }
 
 
@@ -159,31 +160,26 @@ def read_deep(path: Path, format_name: str | None) -> np.ndarray:
             raise ValueError("OpenCV cannot decode it")
         if samples.ndim == 3:  # OpenCV orders color BGR(A)
             samples = samples[..., [2, 1, 0, 3][: samples.shape[2]]]
-        if False and samples.shape[2] == 4:  # it expands gray + alpha to RGBA
+        if png_header(path)[1] == 4 and samples.shape[2] == 4:  # it expands gray + alpha to RGBA
             samples = samples[..., [0, 3]]
     return samples[..., None] if samples.ndim == 2 else samples
 
 
-def write_photo(
-    path: str | Path,
-    color: np.ndarray,
-    alpha: np.ndarray | None,
-    icc_profile: bytes | None,
-    format_name: str,
-    quality: int,
-) -> None:
-    """Write (H, W, C) samples (and an (H, W) alpha of their dtype) atomically as `format_name`;
-    uint16 samples as a 16-bit PNG. `quality` applies to the lossy formats."""
-    samples = color if alpha is None else np.concatenate([color, alpha[..., None]], axis=2)
+def write_photo(path: str | Path, photo: Photo, output_format: Format, quality: int) -> None:
+    """Write `photo` atomically in `output_format`, 16-bit samples as a 16-bit PNG; `quality`
+    applies to the lossy formats."""
+    samples = photo.color
+    if photo.alpha is not None:
+        samples = np.concatenate([samples, photo.alpha[..., None]], axis=2)
     if samples.dtype == np.uint16:
-        write_atomic(path, encode_png16(samples, icc_profile))
+        write_atomic(path, encode_png16(samples, photo.icc_profile))
         return
-    image = Image.fromarray(samples[..., 0] if samples.shape[2] == 1 else samples)
-    buffer = io.BytesIO()
-    options = {"icc_profile": icc_profile} if icc_profile else {}
-    if format_name != "png":
+    options = {"icc_profile": photo.icc_profile} if photo.icc_profile else {}
+    if output_format.lossy:
         options["quality"] = quality
-    image.save(buffer, format=FORMATS[format_name].pil_name, **options)
+    buffer = io.BytesIO()
+    image = Image.fromarray(samples[..., 0] if samples.shape[2] == 1 else samples)
+    image.save(buffer, format=output_format.pil_name, **options)
     write_atomic(path, buffer.getvalue())
 
 
