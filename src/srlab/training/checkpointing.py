@@ -9,6 +9,7 @@ is written at every validation, every periodic checkpoint, at the end of trainin
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import lightning as L
@@ -21,6 +22,7 @@ class RunCheckpoint(ModelCheckpoint):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.last_saved_step = -1
+        self.last_time_save = time.monotonic()
 
     def _save_last_checkpoint(self, trainer: L.Trainer, monitor_candidates: dict) -> None:
         super()._save_last_checkpoint(trainer, monitor_candidates)
@@ -37,9 +39,22 @@ class RunCheckpoint(ModelCheckpoint):
             self.save_latest(trainer)
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any, **kwargs: Any) -> None:
+        # Lightning defers a periodic save until the monitored metric exists (the next
+        # validation); last.ckpt is written at the period itself.
         super().on_train_batch_end(trainer, *args, **kwargs)
-        if self._last_global_step_saved == trainer.global_step:  # a periodic checkpoint
+        if self.periodic_save_due(trainer.global_step):
             self.save_latest(trainer)
+
+    def periodic_save_due(self, step: int) -> bool:
+        if self._every_n_train_steps >= 1 and step % self._every_n_train_steps == 0:
+            return True
+        if self._train_time_interval is None:
+            return False
+        now = time.monotonic()
+        if now - self.last_time_save < self._train_time_interval.total_seconds():
+            return False
+        self.last_time_save = now
+        return True
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_end(trainer, pl_module)

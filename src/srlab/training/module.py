@@ -118,7 +118,10 @@ class SRModule(L.LightningModule):
     def is_logging_step(self) -> bool:
         return (self.global_step + 1) % self.trainer.log_every_n_steps == 0
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        super().optimizer_step(*args, **kwargs)
+        # Here, not in on_train_batch_end: callbacks' batch-end hooks run first and save
+        # checkpoints (periodic, pre-emption), which must hold this step's EMA.
         if self.ema is not None:
             self.ema.update_parameters(self.net)
 

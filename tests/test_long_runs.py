@@ -1,0 +1,162 @@
+"""Runs that end well: a final validation, an always-current last.ckpt, pre-emption signals,
+ckpt_path=auto, sweeps that resume, typed configs. Real subprocesses and real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch import nn
+
+from srlab.training.checkpointing import RunCheckpoint
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TINY_RUN = [
+    "experiment=quick",
+    "model.n_resblocks=1",
+    "model.n_feats=8",
+    "data.num_workers=0",
+    "data.batch_size=4",
+    "logger=none",
+    "module.ema_decay=0.9",
+    "++trainer.limit_val_batches=1",
+]
+
+
+def train_command(*args: str) -> list[str]:
+    flags = [arg for arg in args if arg == "-m"]  # Hydra's --multirun goes before overrides
+    overrides = [arg for arg in args if arg != "-m"]
+    return [sys.executable, "-m", "srlab.train", *flags, *TINY_RUN, *overrides]
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "WANDB_MODE": "offline"}
+    done = subprocess.run(
+        train_command(*args), cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert not check or done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def summary_of(run_dir: Path) -> dict:
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def checkpoint_step(path: Path) -> int:
+    return torch.load(path, map_location="cpu", weights_only=True)["global_step"]
+
+
+def test_a_run_that_stops_between_validations_ends_measured(tmp_path: Path) -> None:
+    run("trainer.max_steps=5", "trainer.val_check_interval=100", f"hydra.run.dir={tmp_path}")
+    summary = summary_of(tmp_path)
+    assert summary["status"] == "completed" and summary["steps"] == 5
+    assert summary["metrics"]["val/Set5/psnr"] > 0 and summary["best_step"] == 5
+    assert summary["final_metrics"]["val/Set5/psnr"] == summary["metrics"]["val/Set5/psnr"]
+    assert [h["step"] for h in summary["history"]] == [5]
+    assert checkpoint_step(tmp_path / "checkpoints" / "last.ckpt") == 5
+
+
+class WorseEveryValidation(L.LightningModule):
+    """A tiny module whose validation metric gets worse each time (10, 9, 8, ...)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(2, 1)
+
+    def training_step(self, batch, batch_idx):
+        return self.layer(batch[0]).square().mean()
+
+    def validation_step(self, batch, batch_idx):
+        self.log("val/Set5/psnr", 10.0 - self.global_step)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+def test_last_checkpoint_is_the_latest_state_when_validation_gets_worse(tmp_path: Path) -> None:
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(64, 2)))
+    checkpoint = RunCheckpoint(
+        dirpath=tmp_path, filename="best-step{step}", monitor="val/Set5/psnr", mode="max",
+        save_top_k=1, save_last=True, auto_insert_metric_name=False,
+    )  # fmt: skip
+    trainer = L.Trainer(
+        max_steps=6, val_check_interval=2, limit_val_batches=1, callbacks=[checkpoint],
+        logger=False, enable_progress_bar=False, enable_model_summary=False,
+    )  # fmt: skip
+    trainer.fit(WorseEveryValidation(), data, data)
+    assert checkpoint_step(tmp_path / "last.ckpt") == 6  # Lightning alone leaves it at step 2
+    assert [p.name for p in tmp_path.glob("best-*.ckpt")] == ["best-step2.ckpt"]
+
+
+def wait_for_steps(run_dir: Path, process: subprocess.Popen, steps: int) -> None:
+    """Until the run's periodic last.ckpt shows `steps` steps done."""
+    last = run_dir / "checkpoints" / "last.ckpt"
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        if last.exists() and checkpoint_step(last) >= steps:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the run never reached step {steps}")
+
+
+def test_sigterm_saves_the_current_step_and_auto_resumes_to_max_steps(tmp_path: Path) -> None:
+    args = [
+        "trainer.max_steps=400",
+        "trainer.val_check_interval=1000",
+        "callbacks.model_checkpoint.every_n_train_steps=3",
+        f"hydra.run.dir={tmp_path}",
+    ]
+    env = {**os.environ, "WANDB_MODE": "offline"}
+    process = subprocess.Popen(
+        train_command(*args), cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for_steps(tmp_path, process, 3)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, stderr[-2000:]
+    summary = summary_of(tmp_path)
+    assert summary["status"] == "interrupted" and summary["signal"] == "SIGTERM"
+    stopped = summary["steps"]
+    assert 3 <= stopped < 400
+    assert checkpoint_step(tmp_path / "checkpoints" / "last.ckpt") == stopped  # not an older one
+
+    run(*args[:-1], "trainer.max_steps=20", "ckpt_path=auto", f"hydra.run.dir={tmp_path}")
+    final = summary_of(tmp_path)
+    assert final["status"] == "completed" and final["steps"] == 20
+    state = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert state["global_step"] == 20
+    adam_steps = {float(s["step"]) for s in state["optimizer_states"][0]["state"].values()}
+    assert adam_steps == {20.0}  # the optimizer went on from its saved state
+    assert state["lr_schedulers"][0]["last_epoch"] == 20
+    assert int(state["state_dict"]["ema.n_averaged"]) == 20
+
+
+def test_a_sweep_run_again_skips_completed_jobs(tmp_path: Path) -> None:
+    sweep = ["-m", "model.n_feats=4,8", "trainer.max_steps=2", f"hydra.sweep.dir={tmp_path}"]
+    # a sweep's jobs resume by themselves: a completed one is skipped, files untouched
+    run(*sweep)
+    summaries = {job: (tmp_path / job / "summary.json") for job in "01"}
+    before = {job: path.read_text() for job, path in summaries.items()}
+    again = run(*sweep)
+    assert again.stderr.count("already completed") + again.stdout.count("already completed") == 2
+    assert {job: path.read_text() for job, path in summaries.items()} == before
+
+
+def test_a_value_of_the_wrong_type_fails_at_once_naming_the_key(tmp_path: Path) -> None:
+    for override, message in (
+        ("data.batch_size=abc", "data.batch_size='abc' must be a positive integer"),
+        ("module.optimizer.lr=-1", "module.optimizer.lr=-1 must be a positive number"),
+        ("data.num_workers=-2", "data.num_workers=-2 must be an integer >= 0"),
+    ):
+        done = run(override, f"hydra.run.dir={tmp_path}", check=False)
+        assert done.returncode == 1
+        assert f"error: {message}" in done.stderr
+        assert "Traceback" not in done.stderr
