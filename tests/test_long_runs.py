@@ -80,18 +80,31 @@ class WorseEveryValidation(L.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.01)
 
 
+class LastCheckpointSteps(L.Callback):
+    """The step last.ckpt holds at the start of every training step."""
+
+    def __init__(self, path: Path):
+        self.path, self.steps = path, []
+
+    def on_train_batch_start(self, trainer: L.Trainer, *args) -> None:
+        self.steps.append(checkpoint_step(self.path) if self.path.exists() else None)
+
+
 def test_last_checkpoint_is_the_latest_state_when_validation_gets_worse(tmp_path: Path) -> None:
     data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(64, 2)))
+    seen = LastCheckpointSteps(tmp_path / "last.ckpt")
     checkpoint = RunCheckpoint(
         dirpath=tmp_path, filename="best-step{step}", monitor="val/Set5/psnr", mode="max",
         save_top_k=1, save_last=True, auto_insert_metric_name=False,
     )  # fmt: skip
     trainer = L.Trainer(
-        max_steps=6, val_check_interval=2, limit_val_batches=1, callbacks=[checkpoint],
+        max_steps=6, val_check_interval=2, limit_val_batches=1, callbacks=[checkpoint, seen],
         logger=False, enable_progress_bar=False, enable_model_summary=False,
     )  # fmt: skip
     trainer.fit(WorseEveryValidation(), data, data)
-    assert checkpoint_step(tmp_path / "last.ckpt") == 6  # Lightning alone leaves it at step 2
+    # After each validation (steps 2, 4): Lightning alone keeps last.ckpt at step 2 from then on.
+    assert seen.steps == [None, None, 2, 2, 4, 4]
+    assert checkpoint_step(tmp_path / "last.ckpt") == 6
     assert [p.name for p in tmp_path.glob("best-*.ckpt")] == ["best-step2.ckpt"]
 
 
