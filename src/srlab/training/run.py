@@ -12,6 +12,7 @@ from typing import Any
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
+from lightning.pytorch.plugins.environments import SLURMEnvironment
 from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from omegaconf import DictConfig, OmegaConf
@@ -61,8 +62,15 @@ def build(cfg: DictConfig) -> tuple[L.LightningDataModule, L.LightningModule, L.
 
 def build_trainer(cfg: DictConfig, callbacks: list[Any], loggers: list[Any]) -> L.Trainer:
     """The Trainer; asking for a GPU on a machine without one is a one-line user error."""
+    plugins = [instantiate(plugin) for plugin in cfg.trainer.get("plugins") or []]
+    if SLURMEnvironment.detect():
+        # submitit requeues a pre-empted job (conf/hydra/launcher/slurm.yaml); with Lightning's
+        # auto-requeue too, the job would be queued twice.
+        plugins.append(SLURMEnvironment(auto_requeue=False))
     try:
-        return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+        return instantiate(
+            cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=plugins
+        )
     except InstantiationException as error:
         cause = error.__cause__
         if not isinstance(cause, MisconfigurationException) or "gpu" not in str(cause).lower():
