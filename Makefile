@@ -42,5 +42,6 @@ clean:
 bench: install  ## train-step, data, imresize and inference speed: logs/bench/<time>/results.json
 	$(PY) -m srlab.bench
 
-dashboard: install  ## W&B's terminal dashboard over every local run (offline ones too)
-	$(VENV)/bin/wandb leet logs/wandb
+LOGGER ?= wandb
+dashboard: install  ## every local run: W&B's terminal dashboard, or LOGGER=tensorboard|mlflow on localhost
+	$(PY) -m srlab.dashboard logger=$(LOGGER)
