@@ -1,22 +1,37 @@
-"""Shared fixtures: the shared data folder, composed training configs, W&B always offline."""
+"""Shared fixtures: where the test images are, composed training configs, W&B always offline,
+and callbacks that let a test see inside a run (also one started as a subprocess: `run_module`
+puts tests/ on its PYTHONPATH, so a config can name `conftest.<Callback>`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
+import lightning as L
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from srlab.utils.hydra import config_dir
+from srlab.utils.entry import run_entry_point
+from srlab.utils.hydra import asset_dir, config_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+TESTS_DIR = REPO_ROOT / "tests"
+# ../shared/data: real images for tests and benchmarks (CI has it; see its README).
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+BENCHMARKS = SHARED_DATA / "benchmarks"
+# Set5 ships inside the package: tests that need only Set5 read it there and never skip.
+SET5 = Path(asset_dir("Set5"))
+needs_shared_data = pytest.mark.skipif(
+    not SHARED_DATA.is_dir(), reason=f"reads {SHARED_DATA} (../shared/data)"
+)
 # A net that trains in seconds: tests check behaviour, not quality.
 TINY = ["model.n_resblocks=1", "model.n_feats=8", "data.num_workers=0", "data.batch_size=4"]
 
@@ -65,18 +80,34 @@ def image_folders(tmp_path: Path, shared_data: Path) -> tuple[Path, Path]:
     return train, val
 
 
-def run_module(module: str, *args: str) -> subprocess.CompletedProcess:
-    """`python -m <module> <args>` as a user runs it, W&B offline; a non-zero exit fails."""
+def subprocess_env() -> dict[str, str]:
+    """The environment of a command a test starts: W&B offline, tests/ importable (so that a
+    config may name `conftest.<Callback>`, in every DDP rank and launcher worker too)."""
+    path = os.pathsep.join(p for p in (str(TESTS_DIR), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "WANDB_MODE": "offline", "PYTHONPATH": path}
+
+
+def run_module(module: str, *args: str, exit_code: int = 0) -> subprocess.CompletedProcess:
+    """`python -m <module> <args>` as a user runs it, W&B offline; another exit code fails."""
     completed = subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
-        env={**os.environ, "WANDB_MODE": "offline"},
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=600,
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.returncode == exit_code, completed.stderr[-3000:]
     return completed
+
+
+def printed_user_error(function: Any, cfg: DictConfig, config_name: str, capsys: Any) -> str:
+    """What `python -m srlab.<config_name>` prints when `function(cfg)` meets a user mistake
+    (run under the entry point's handler, which exits 1)."""
+    with pytest.raises(SystemExit) as stopped:
+        run_entry_point(function, cfg, config_name)
+    assert stopped.value.code == 1
+    return capsys.readouterr().err
 
 
 TINY_SWEEP = [
@@ -115,3 +146,90 @@ class NaNEveryOtherStep(torch.nn.Module):
     def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         self.calls += 1
         return sr.new_tensor(float("nan") if self.calls % 2 == 0 else 0.0)
+
+
+def callback_override(name: str, target: type, **arguments: Any) -> str:
+    """`+callbacks.<name>={_target_:conftest.<Class>,...}`: one more callback for a run."""
+    quoted = {k: f"'{v}'" if isinstance(v, str | Path) else v for k, v in arguments.items()}
+    values = "".join(f",{key}:{value}" for key, value in quoted.items())
+    return f"+callbacks.{name}={{_target_:conftest.{target.__name__}{values}}}"
+
+
+class JobClock(L.Callback):
+    """Writes this process's pid and the times its fit started and ended to `folder/<pid>.json`.
+
+    With `wait_for`, fit starts only once that many jobs have written their start (or after
+    `timeout_s`): jobs launched in parallel are then in fit at the same moment whatever the
+    machine's load, and jobs launched one after another cannot overlap.
+    """
+
+    def __init__(self, folder: str, wait_for: int = 1, timeout_s: float = 120.0):
+        self.folder = Path(folder)
+        self.wait_for = wait_for
+        self.timeout_s = timeout_s
+        self.record: dict[str, Any] = {}
+
+    def write(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / f"{os.getpid()}.json").write_text(json.dumps(self.record))
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.record = {"pid": os.getpid(), "start": time.time()}
+        self.write()
+        deadline = time.time() + self.timeout_s
+        while len(list(self.folder.glob("*.json"))) < self.wait_for and time.time() < deadline:
+            time.sleep(0.1)
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.record["end"] = time.time()
+        self.write()
+
+
+class ValidatedImages(L.Callback):
+    """Per rank, the images each validation scored, and the count of images its PSNR metric
+    holds (before the ranks are summed): `folder/rank<R>.json` = {"<step>": {"names": [...],
+    "psnr_images": {"<set>": n}}}."""
+
+    def __init__(self, folder: str):
+        self.folder = Path(folder)
+        self.validations: dict[str, dict[str, Any]] = {}
+
+    def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.validations[str(trainer.global_step)] = {"names": [], "psnr_images": {}}
+
+    def on_validation_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        this = self.validations[str(trainer.global_step)]
+        this["names"] += list(batch["name"])
+        for set_name, metrics in pl_module.val_metrics.items():
+            this["psnr_images"][set_name] = int(metrics["psnr"].num_images)
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"rank{trainer.global_rank}.json"
+        path.write_text(json.dumps(self.validations))
+
+
+class StateAtFirstStep(L.Callback):
+    """Saves the module's state dict as the first training step starts: after a resume, what
+    the checkpoint restored (before any step changes the weights or the EMA)."""
+
+    def __init__(self, path: str):
+        self.path = Path(path)
+        self.saved = False
+
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        if not self.saved:
+            torch.save(
+                {k: v.detach().clone() for k, v in pl_module.state_dict().items()}, self.path
+            )
+            self.saved = True

@@ -11,6 +11,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
+from conftest import BENCHMARKS, SET5, SHARED_DATA, needs_shared_data
 from srlab.data.degradation import bicubic_upscale
 from srlab.data.sets import BenchmarkSet
 from srlab.eval import evaluate
@@ -23,15 +24,11 @@ from srlab.training.summary import read_summary
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import config_dir
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
 # EDSR's and RCAN's tables: bicubic PSNR (dB) / SSIM, by scale.
 PUBLISHED_BICUBIC = {
     "Set5": {2: (33.66, 0.9299), 3: (30.39, 0.8682), 4: (28.42, 0.8104)},
     "Set14": {2: (30.24, 0.8688), 3: (27.55, 0.7742), 4: (26.00, 0.7027)},
 }
-
-pytestmark = pytest.mark.skipif(not (DATA / "benchmarks").is_dir(), reason="reads ../shared/data")
 
 
 def compose_config(name: str, overrides: list[str]):
@@ -40,7 +37,11 @@ def compose_config(name: str, overrides: list[str]):
 
 
 def run_eval(tmp_path: Path, *overrides: str) -> dict:
-    settings = [f"paths.data_dir={DATA}", f"output={tmp_path / 'results.json'}", "device=cpu"]
+    settings = [
+        f"paths.data_dir={SHARED_DATA}",
+        f"output={tmp_path / 'results.json'}",
+        "device=cpu",
+    ]
     return evaluate(compose_config("eval", [*settings, *overrides]))
 
 
@@ -97,6 +98,7 @@ def test_bicubic_reproduces_the_published_set5_numbers(bicubic_set5, scale):
 
 
 @pytest.mark.slow
+@needs_shared_data
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_bicubic_reproduces_the_published_set14_numbers(tmp_path, scale):
     result = run_eval(tmp_path, "model=bicubic", f"scale={scale}", "data.sets=[Set14]")
@@ -106,8 +108,9 @@ def test_bicubic_reproduces_the_published_set14_numbers(tmp_path, scale):
     assert result["Set14"]["ssim"] == pytest.approx(published_ssim, abs=0.001)
 
 
+@needs_shared_data
 def test_a_gray_image_is_scored_on_its_gray_values(tmp_path):
-    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set14" / "bridge.png")
+    folder = one_image_set(tmp_path, BENCHMARKS / "Set14" / "bridge.png")
     result = run_eval(tmp_path, "model=bicubic", "scale=4", f"data.sets=[{folder}]")
     (pair,) = BenchmarkSet("one", folder, 4)
     assert pair.hr.shape[2] == 1
@@ -116,8 +119,8 @@ def test_a_gray_image_is_scored_on_its_gray_values(tmp_path):
 
 
 def test_results_are_written_as_json_per_set(tmp_path):
-    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png")
-    other = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "head.png", name="other")
+    folder = one_image_set(tmp_path, SET5 / "bird.png")
+    other = one_image_set(tmp_path, SET5 / "head.png", name="other")
     result = run_eval(tmp_path, "model=bicubic", f"data.sets=[{folder},{other}]")
     written = json.loads((tmp_path / "results.json").read_text())
     assert written == result
@@ -126,7 +129,7 @@ def test_results_are_written_as_json_per_set(tmp_path):
 
 
 def test_two_sets_of_the_same_name_are_refused(tmp_path):
-    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png", name="Set5")
+    folder = one_image_set(tmp_path, SET5 / "bird.png", name="Set5")
     with pytest.raises(SRLabError, match="Set5"):
         run_eval(tmp_path, "model=bicubic", f"data.sets=[Set5,{folder}]")
 
@@ -157,15 +160,16 @@ def test_bicubic_gives_the_bicubic_numbers_the_run_logged(run_dir, bicubic_set5)
 
 
 def test_tiles_give_the_whole_image_numbers_within_0_01_db(tmp_path, best_checkpoint):
-    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png")  # LR 144 x 144
+    folder = one_image_set(tmp_path, SET5 / "bird.png")  # LR 144 x 144
     common = [f"ckpt_path={best_checkpoint}", "scale=2", f"data.sets=[{folder}]"]
     whole = run_eval(tmp_path, *common, "tile=null")["one"]["psnr"]
     tiled = run_eval(tmp_path, *common, "tile=48", "tile_overlap=16")["one"]["psnr"]
     assert tiled == pytest.approx(whole, abs=0.01)
 
 
+@needs_shared_data
 def test_a_gray_image_goes_through_an_rgb_net_replicated(tmp_path, best_checkpoint):
-    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set14" / "bridge.png")
+    folder = one_image_set(tmp_path, BENCHMARKS / "Set14" / "bridge.png")
     result = run_eval(tmp_path, f"ckpt_path={best_checkpoint}", "scale=2", f"data.sets=[{folder}]")
     (pair,) = BenchmarkSet("one", folder, 2)
     net = load_net(best_checkpoint, scale=2)
@@ -208,11 +212,14 @@ def test_an_unreadable_checkpoint_is_named(tmp_path):
         load_net(path, scale=2)
 
 
-def test_a_checkpoint_not_from_srlab_is_named(tmp_path):
-    path = tmp_path / "other.ckpt"
+def test_a_checkpoint_neither_from_srlab_nor_known_weights_is_named(tmp_path):
+    path = tmp_path / "other.ckpt"  # another project's Lightning checkpoint, say
     torch.save({"state_dict": {"weight": torch.zeros(1)}}, path)
-    with pytest.raises(SRLabError, match=f"{path} is not an srlab checkpoint"):
+    with pytest.raises(
+        SRLabError, match=f"{path}: the weights file holds a dict with keys"
+    ) as error:
         load_net(path, scale=2)
+    assert "pass the net's weights file" in str(error.value)
 
 
 def test_weights_that_do_not_fit_the_net_name_the_keys_and_shapes(tmp_path, best_checkpoint):
@@ -238,7 +245,7 @@ def srlab_command(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_command_line_writes_its_run_under_the_log_dir(tmp_path):
-    folder = one_image_set(tmp_path, DATA / "benchmarks" / "Set5" / "bird.png")
+    folder = one_image_set(tmp_path, SET5 / "bird.png")
     done = srlab_command(
         "srlab.eval",
         "model=bicubic",

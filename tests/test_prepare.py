@@ -8,17 +8,14 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
+from conftest import BENCHMARKS, SET5, SHARED_DATA, needs_shared_data, printed_user_error
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import mod_crop, read_image, write_image
 from srlab.prepare import prepare
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import config_dir
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SET5 = DATA / "benchmarks" / "Set5"
-MATLAB_SET5_X2 = DATA / "matlab_bicubic" / "Set5" / "x2"
-
-pytestmark = pytest.mark.skipif(not SET5.is_dir(), reason="tests read ../shared/data")
+MATLAB_SET5_X2 = SHARED_DATA / "matlab_bicubic" / "Set5" / "x2"
 
 
 def prepare_config(*overrides: str):
@@ -52,7 +49,15 @@ def test_writes_div2k_layout_with_the_exact_degradation_of_the_mod_crop(tmp_path
         np.testing.assert_array_equal(
             read_image(out_dir / f"X{scale}" / f"womanx{scale}.png"), expected
         )
-    for path in MATLAB_SET5_X2.glob("*.png"):  # MATLAB's own LR, to the last bit
+
+
+@needs_shared_data
+def test_x2_outputs_are_matlabs_own_lr_to_the_last_bit(tmp_path):
+    out_dir = tmp_path / "lr"
+    run(SET5, out_dir, "scales=[2]")
+    references = sorted(MATLAB_SET5_X2.glob("*.png"))
+    assert len(references) == 5
+    for path in references:
         np.testing.assert_array_equal(read_image(out_dir / "X2" / path.name), read_image(path))
 
 
@@ -83,10 +88,11 @@ def test_no_temporary_files_are_left(tmp_path):
     assert leftovers == []
 
 
+@needs_shared_data
 def test_a_gray_image_gives_a_gray_lr(tmp_path):
     hr_dir = tmp_path / "hr"
     hr_dir.mkdir()
-    shutil.copy(DATA / "benchmarks" / "Set14" / "bridge.png", hr_dir)
+    shutil.copy(BENCHMARKS / "Set14" / "bridge.png", hr_dir)
     run(hr_dir, tmp_path / "lr", "scales=[4]")
     assert read_image(tmp_path / "lr" / "X4" / "bridgex4.png").shape == (128, 128, 1)
 
@@ -123,9 +129,9 @@ def test_bad_scales_are_refused(tmp_path, scales):
         run(copy_set5(tmp_path), tmp_path / "lr", f"scales={scales}")
 
 
-def test_folders_must_be_given():
-    with pytest.raises(SRLabError, match="hr_dir"):
-        prepare(prepare_config())
+def test_folders_must_be_given(capsys):
+    printed = printed_user_error(prepare, prepare_config(), "prepare", capsys)
+    assert "hr_dir is not set; pass hr_dir=..." in printed
 
 
 def test_download_of_an_unknown_dataset_is_a_user_error(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
+from conftest import BENCHMARKS, SET5, needs_shared_data, printed_user_error
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
 from srlab.data.io import mod_crop, read_image, write_image
 from srlab.ops.quality import psnr
@@ -16,11 +17,7 @@ from srlab.score import score
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import config_dir
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SET5 = DATA / "benchmarks" / "Set5"
 SET5_BICUBIC_X4 = 28.430235132993715  # eval's bicubic baseline, same images, same protocol
-
-pytestmark = pytest.mark.skipif(not SET5.is_dir(), reason="tests read ../shared/data")
 
 
 def score_config(*overrides: str):
@@ -78,10 +75,11 @@ def test_sr_names_may_carry_the_usual_suffixes(tmp_path):
     assert run(sr_dir, hr_dir, 4) == exact
 
 
+@needs_shared_data
 def test_a_gray_hr_is_scored_on_gray_values_even_for_an_rgb_result(tmp_path):
     hr_dir, sr_dir = tmp_path / "hr", tmp_path / "sr"
     hr_dir.mkdir()
-    shutil.copy(DATA / "benchmarks" / "Set14" / "bridge.png", hr_dir)
+    shutil.copy(BENCHMARKS / "Set14" / "bridge.png", hr_dir)
     write_bicubic_results(hr_dir, sr_dir, 4, {"bridge": "bridge.png"})
     gray = run(sr_dir, hr_dir, 4)["images"][0]["psnr"]
     sr = read_image(sr_dir / "bridge.png")
@@ -146,9 +144,11 @@ def test_an_unreadable_image_is_named(tmp_path):
 
 
 @pytest.mark.parametrize("missing", ["sr_dir", "hr_dir", "scale"])
-def test_every_setting_must_be_given(tmp_path, missing):
+def test_every_setting_must_be_given(tmp_path, missing, capsys):
     sr_dir, hr_dir = small_pair(tmp_path)
     settings = {"sr_dir": sr_dir, "hr_dir": hr_dir, "scale": 4}
     del settings[missing]
-    with pytest.raises(SRLabError, match=f"{missing}="):
-        score(score_config(*(f"{key}={value}" for key, value in settings.items())))
+    cfg = score_config(*(f"{key}={value}" for key, value in settings.items()))
+    printed = printed_user_error(score, cfg, "score", capsys)
+    assert f"{missing} is not set; pass {missing}=..." in printed
+    assert "python -m srlab.score" in printed  # the usage line

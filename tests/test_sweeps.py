@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from conftest import run_module
+from conftest import SET5, JobClock, ValidatedImages, callback_override, run_module
 from srlab.compare import compare_runs
 from srlab.eval import evaluate
 from srlab.utils.hydra import config_dir
 
 WANDB = Path(sys.executable).parent / "wandb"
+SET5_NAMES = sorted(path.stem for path in SET5.glob("*.png"))
 TINY_JOB = [
     "experiment=quick",
     "model.n_feats=8",
@@ -91,9 +92,20 @@ def test_wandb_run_holds_config_params_losses_lr_metrics_and_images(sweep: Path)
 
 
 def test_joblib_launcher_runs_two_jobs_in_parallel_processes(tmp_path: Path) -> None:
-    sweep_dir = multirun(tmp_path, "hydra/launcher=parallel", "model.n_resblocks=1,2", "logger=csv")
+    clocks = tmp_path / "clocks"
+    sweep_dir = multirun(
+        tmp_path,
+        "hydra/launcher=parallel",
+        "model.n_resblocks=1,2",
+        "logger=csv",
+        callback_override("clock", JobClock, folder=clocks, wait_for=2),
+    )
     statuses = [json.loads((sweep_dir / n / "summary.json").read_text())["status"] for n in "01"]
     assert statuses == ["completed", "completed"]
+    jobs = [json.loads(path.read_text()) for path in clocks.glob("*.json")]  # one per process
+    assert len(jobs) == 2, f"the two jobs ran in {len(jobs)} process"
+    first, second = sorted(jobs, key=lambda job: job["start"])
+    assert second["start"] < first["end"], "the second job started after the first had ended"
 
 
 def test_optuna_sweeper_maximizes_validation_psnr_over_two_trials(tmp_path: Path) -> None:
@@ -115,10 +127,13 @@ def test_optuna_sweeper_maximizes_validation_psnr_over_two_trials(tmp_path: Path
     assert f"best_value: {best}" in results
 
 
-def test_a_failing_job_does_not_stop_the_sweep_and_compare_marks_it(tmp_path: Path) -> None:
-    sweep_dir = multirun(
-        tmp_path, "data.patch_size=96,51", "logger=none"
-    )  # 51: not a multiple of 2
+def test_a_failing_job_does_not_stop_the_sweep_which_exits_1_and_compare_marks_it(
+    tmp_path: Path,
+) -> None:
+    sweep = [*TINY_JOB, "data.patch_size=96,51", "logger=none", f"paths.log_dir={tmp_path}"]
+    done = run_module("srlab.train", "-m", *sweep, exit_code=1)  # 51: not a multiple of 2
+    (sweep_dir,) = (tmp_path / "train" / "multiruns").iterdir()
+    assert f"{sweep_dir / '1'}: SRLabError: data.patch_size=51" in done.stderr  # named at the end
     summaries = [json.loads((sweep_dir / n / "summary.json").read_text()) for n in "01"]
     assert summaries[0]["status"] == "completed"
     assert summaries[1]["status"] == "failed" and "data.patch_size=51" in summaries[1]["error"]
@@ -141,10 +156,19 @@ def test_ddp_on_two_cpu_processes_logs_what_a_single_process_eval_of_its_checkpo
         "model.n_resblocks=1",
         "~trainer.limit_val_batches",
         f"paths.log_dir={tmp_path}",
+        callback_override("validated", ValidatedImages, folder=tmp_path / "validated"),
     )
     (run,) = (tmp_path / "train" / "runs").iterdir()  # one directory for both ranks
     assert sorted(p.name for p in run.glob("*.log")) == ["train.log", "train_ddp_process_1.log"]
     assert not list(run.rglob("*/.hydra"))  # the second rank wrote no config of its own
+    # Each validation shares Set5 out between the ranks, every image scored once. (Were every
+    # image scored on both ranks, the mean would not change: the images are counted.)
+    ranks = [json.loads((tmp_path / "validated" / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert list(ranks[0]) == list(ranks[1]) == ["2", "4"]
+    for step in ranks[0]:
+        names = [rank[step]["names"] for rank in ranks]
+        assert all(names) and sorted(names[0] + names[1]) == SET5_NAMES, (step, names)
+        assert [rank[step]["psnr_images"] for rank in ranks] == [{"Set5": len(n)} for n in names]
     logged = json.loads((run / "summary.json").read_text())["history"][-1]["val/Set5/psnr"]
 
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):

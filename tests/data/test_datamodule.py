@@ -13,13 +13,13 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
+from conftest import BENCHMARKS
 from srlab.data.datamodule import ShardSampler, SRDataModule
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
-from srlab.data.io import read_image, write_image
+from srlab.data.io import mod_crop, read_image, write_image
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import config_dir, instantiate
 
-BENCHMARKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks"
 PATCH = 48  # a multiple of 2, 3 and 4
 
 
@@ -113,14 +113,27 @@ def test_batches_hold_patch_size_hr_and_patch_over_scale_lr(tmp_path, val_dir, s
     assert 0 <= batch["hr"].min() and batch["hr"].max() <= 1
 
 
+def _assert_lr_is_the_crop_of_the_whole_lr(datamodule: SRDataModule, images, scale: int) -> None:
+    """Each sample's LR is the aligned crop of its whole image's exact LR (what validation, eval
+    and the papers' LR folders hold), border ring included."""
+    names = sorted(images)
+    whole_lr = {name: bicubic_downscale(mod_crop(images[name], scale), scale) for name in names}
+    lr_patch = PATCH // scale
+    torch.manual_seed(0)
+    for image_index, hr, lr in _samples(datamodule, 6):
+        (row, col), *_ = _positions(images[names[image_index]], hr)
+        top, left = row // scale, col // scale
+        expected = whole_lr[names[image_index]][top : top + lr_patch, left : left + lr_patch]
+        np.testing.assert_array_equal(lr, expected)
+
+
 @pytest.mark.parametrize("scale", [2, 3, 4])
-def test_lr_is_exact_degradation_of_hr_crop(tmp_path, val_dir, scale):
-    train_dir = _write_folder(tmp_path / "train", _train_images())
+def test_lr_is_the_crop_of_the_whole_images_exact_degradation(tmp_path, val_dir, scale):
+    images = _train_images()
+    train_dir = _write_folder(tmp_path / "train", images)
     datamodule = _datamodule(train_dir, val_dir, scale=scale)
     datamodule.setup("fit")
-    torch.manual_seed(0)
-    for _, hr, lr in _samples(datamodule, 6):
-        np.testing.assert_array_equal(lr, bicubic_downscale(hr, scale))
+    _assert_lr_is_the_crop_of_the_whole_lr(datamodule, images, scale)
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
@@ -195,13 +208,12 @@ def test_precomputed_lr_folder_is_used_at_the_aligned_position(tmp_path, val_dir
     assert differs_from_on_the_fly
 
 
-def test_missing_lr_folder_degrades_on_the_fly(tmp_path, val_dir):
-    train_dir = _write_folder(tmp_path / "train", _train_images())
+def test_a_missing_lr_folder_falls_back_to_the_exact_degradation(tmp_path, val_dir):
+    images = _train_images()
+    train_dir = _write_folder(tmp_path / "train", images)
     datamodule = _datamodule(train_dir, val_dir, train_lr_dir=str(tmp_path / "no_lr"))
     datamodule.setup("fit")
-    torch.manual_seed(0)
-    for _, hr, lr in _samples(datamodule, 4):
-        np.testing.assert_array_equal(lr, bicubic_downscale(hr, 2))
+    _assert_lr_is_the_crop_of_the_whole_lr(datamodule, images, 2)
 
 
 def test_missing_lr_partners_are_listed(tmp_path, val_dir):
@@ -209,9 +221,9 @@ def test_missing_lr_partners_are_listed(tmp_path, val_dir):
     train_dir = _write_folder(tmp_path / "train", {"alpha": image, "beta": image, "gamma": image})
     lr_dir = _write_folder(tmp_path / "lr", {"alphax2": bicubic_downscale(image, 2)})
     datamodule = _datamodule(train_dir, val_dir, train_lr_dir=str(lr_dir))
-    with pytest.raises(SRLabError, match="2 HR images have no LR partner") as error:
+    with pytest.raises(SRLabError, match="2 HR images .* have no LR partner") as error:
         datamodule.setup("fit")
-    assert "beta, gamma" in str(error.value)
+    assert "beta, gamma" in str(error.value) and "{stem}x2.png" in str(error.value)
     assert str(lr_dir) in str(error.value)
 
 
@@ -318,9 +330,15 @@ def test_disk_cache_gives_the_same_images_as_memory(tmp_path, val_dir):
     cache_dir = tmp_path / "cache"
     datamodule = _datamodule(train_dir, val_dir, cache="disk", cache_dir=str(cache_dir))
     datamodule.setup("fit")
-    assert len(list(cache_dir.rglob("*.npy"))) == 2
+    assert len(list((cache_dir / "train").glob("*.npy"))) == 2  # HR as decoded
+    assert len(list((cache_dir / "train_lr_x2_made").glob("*.npy"))) == 2  # their exact LR
     for name, cached in zip(sorted(images), datamodule.train_set.hr_images, strict=True):
         np.testing.assert_array_equal(cached, images[name])
+    memory = _datamodule(train_dir, val_dir)
+    memory.setup("fit")
+    lr_pairs = zip(datamodule.train_set.lr_images, memory.train_set.lr_images, strict=True)
+    for on_disk, in_memory in lr_pairs:
+        np.testing.assert_array_equal(on_disk, in_memory)
 
 
 def test_repeat_multiplies_the_epoch_length(tmp_path, val_dir):

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import BENCHMARKS
 from srlab.data.io import list_images, mod_crop, read_image, write_image
 from srlab.utils.errors import SRLabError
 
-SET14 = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks" / "Set14"
+SET14 = BENCHMARKS / "Set14"
 
 
 def _set14(name: str) -> Path:

@@ -8,6 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import BENCHMARKS, SET5, SHARED_DATA, needs_shared_data
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import read_image, write_image
 from srlab.data.sets import BenchmarkSet, resolve_set
@@ -15,11 +16,7 @@ from srlab.ops.color import gray_from_rgb
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import asset_dir
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-SET5 = DATA / "benchmarks" / "Set5"
-MATLAB_SET5_X2 = DATA / "matlab_bicubic" / "Set5" / "x2"
-
-pytestmark = pytest.mark.skipif(not SET5.is_dir(), reason="tests read ../shared/data")
+MATLAB_SET5_X2 = SHARED_DATA / "matlab_bicubic" / "Set5" / "x2"
 
 
 def copy_images(tmp_path: Path, names: list[str], source: Path = SET5) -> Path:
@@ -30,13 +27,15 @@ def copy_images(tmp_path: Path, names: list[str], source: Path = SET5) -> Path:
     return folder
 
 
+@needs_shared_data
 @pytest.mark.parametrize("name", ["Set5", "Set14", "BSD68"])
 def test_a_known_name_resolves_under_the_data_dir(name):
-    assert resolve_set(name, DATA) == (name, DATA / "benchmarks" / name)
+    assert resolve_set(name, SHARED_DATA) == (name, BENCHMARKS / name)
 
 
+@needs_shared_data
 def test_b100_falls_back_to_bsd68_and_is_reported_as_such():
-    assert resolve_set("B100", DATA) == ("BSD68", DATA / "benchmarks" / "BSD68")
+    assert resolve_set("B100", SHARED_DATA) == ("BSD68", BENCHMARKS / "BSD68")
 
 
 def test_set5_is_always_available(tmp_path):
@@ -45,7 +44,7 @@ def test_set5_is_always_available(tmp_path):
 
 def test_a_folder_path_is_a_set_named_after_the_folder(tmp_path):
     folder = copy_images(tmp_path, ["bird.png"])
-    assert resolve_set(str(folder), DATA) == ("images", folder)
+    assert resolve_set(str(folder), tmp_path) == ("images", folder)
 
 
 def test_a_missing_known_set_says_where_it_was_looked_for_and_what_to_pass(tmp_path):
@@ -58,7 +57,7 @@ def test_a_missing_known_set_says_where_it_was_looked_for_and_what_to_pass(tmp_p
 
 def test_a_missing_folder_is_named(tmp_path):
     with pytest.raises(SRLabError, match="nope"):
-        resolve_set(str(tmp_path / "nope"), DATA)
+        resolve_set(str(tmp_path / "nope"), tmp_path)
 
 
 def test_an_empty_set_folder_is_named(tmp_path):
@@ -66,6 +65,7 @@ def test_an_empty_set_folder_is_named(tmp_path):
         BenchmarkSet("empty", tmp_path, scale=2)
 
 
+@needs_shared_data
 def test_hr_is_mod_cropped_and_lr_is_matlabs_bicubic():
     images = {image.name: image for image in BenchmarkSet("Set5", SET5, scale=2)}
     assert sorted(images) == ["baby", "bird", "butterfly", "head", "woman"]
@@ -95,9 +95,9 @@ def test_a_missing_lr_partner_is_listed(tmp_path):
     lr_dir.mkdir()
     write_image(lr_dir / "birdx2.png", np.zeros((144, 144, 3), np.uint8))
     folder = copy_images(tmp_path, ["bird.png", "head.png"])
-    with pytest.raises(SRLabError, match=r"head\.png") as error:
+    with pytest.raises(SRLabError, match=r"no LR partner \{stem\}x2\.png in .*: head;") as error:
         BenchmarkSet("images", folder, scale=2, lr_dir=lr_dir)
-    assert "headx2.png" in str(error.value) and "srlab.prepare" in str(error.value)
+    assert str(lr_dir) in str(error.value) and "srlab.prepare" in str(error.value)
 
 
 def test_an_lr_of_the_wrong_size_names_the_file_and_both_sizes(tmp_path):
@@ -108,7 +108,8 @@ def test_an_lr_of_the_wrong_size_names_the_file_and_both_sizes(tmp_path):
     with pytest.raises(SRLabError) as error:
         list(BenchmarkSet("images", folder, scale=2, lr_dir=lr_dir))
     message = str(error.value)
-    assert "birdx2.png" in message and "144x100x3" in message and "144x144x3" in message
+    assert str(lr_dir / "birdx2.png") in message and "LR 144x100" in message
+    assert "it must be 144x144x3" in message
 
 
 def test_an_unreadable_image_is_named(tmp_path):
@@ -118,8 +119,9 @@ def test_an_unreadable_image_is_named(tmp_path):
         list(BenchmarkSet("images", folder, scale=2))
 
 
+@needs_shared_data
 def test_a_gray_image_stays_one_channel(tmp_path):
-    folder = copy_images(tmp_path, ["bridge.png"], DATA / "benchmarks" / "Set14")
+    folder = copy_images(tmp_path, ["bridge.png"], BENCHMARKS / "Set14")
     assert Image.open(folder / "bridge.png").mode == "L"
     (bridge,) = BenchmarkSet("Set14", folder, scale=3)
     assert bridge.hr.shape[2] == 1 and bridge.lr.shape[2] == 1

@@ -15,10 +15,10 @@ from PIL import Image
 from skimage.color import rgb2ycbcr
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from conftest import BENCHMARKS
 from srlab.ops.color import rgb_to_y, scoring_channel
 from srlab.ops.quality import psnr, shave, ssim, to_levels
 
-BENCHMARKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks"
 SCALE = 2
 BORDER = SCALE
 SKIMAGE_SSIM = {

@@ -1,13 +1,67 @@
-"""The progress bar of a step-based run (RunSummary and ComparisonImages: see test_train.py)."""
+"""RunSummary's choice of the best validation, and the progress bar of a step-based run
+(ComparisonImages and the summary of a whole run: see test_train.py)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import lightning as L
+import torch
 from lightning.pytorch.demos.boring_classes import BoringModel
 
-from srlab.training.callbacks import StepProgressBar
+from srlab.training.callbacks import RunSummary, StepProgressBar
+
+# Three validations: PSNR peaks at step 4 while SSIM goes on rising (values exact in float32,
+# the metrics' dtype).
+VALIDATIONS = {
+    2: {"val/Set5/psnr": 30.0, "val/Set5/ssim": 0.75, "val/Set14/psnr": 28.0},
+    4: {"val/Set5/psnr": 31.5, "val/Set5/ssim": 0.875, "val/Set14/psnr": 28.5},
+    6: {"val/Set5/psnr": 31.25, "val/Set5/ssim": 0.9375, "val/Set14/psnr": 29.0},
+}
+
+
+def validate(summary: RunSummary, validations: dict[int, dict[str, float]]) -> dict:
+    """Each validation's metrics as Lightning hands them to callbacks; summary.json after."""
+    module = SimpleNamespace(n_params=123)
+    for step, values in validations.items():
+        metrics = {key: torch.tensor(value) for key, value in values.items()}
+        metrics["train/loss"] = torch.tensor(0.1)  # not a validation metric
+        trainer = SimpleNamespace(
+            sanity_checking=False, is_global_zero=True, global_step=step, callback_metrics=metrics
+        )
+        summary.on_validation_end(trainer, module)
+    return json.loads(summary.path.read_text())
+
+
+def test_the_summary_keeps_every_metric_of_the_validation_best_on_the_monitor(
+    tmp_path: Path,
+) -> None:
+    written = validate(RunSummary(str(tmp_path / "summary.json")), VALIDATIONS)
+    assert written["best_step"] == 4
+    assert written["metrics"] == VALIDATIONS[4]  # SSIM and Set14 of step 4, not their own best
+    assert written["final_metrics"] == VALIDATIONS[6]
+    assert [entry["step"] for entry in written["history"]] == [2, 4, 6]
+    assert written["history"][2]["val/Set14/psnr"] == 29.0
+    assert written["status"] == "running" and written["params"] == 123
+
+
+def test_the_monitor_decides_which_validation_is_best(tmp_path: Path) -> None:
+    summary = RunSummary(str(tmp_path / "summary.json"), monitor="val/Set5/ssim")
+    written = validate(summary, VALIDATIONS)
+    assert written["best_step"] == 6 and written["metrics"] == VALIDATIONS[6]
+
+
+def test_a_resumed_summary_keeps_the_best_of_the_validations_before_it(tmp_path: Path) -> None:
+    before = RunSummary(str(tmp_path / "summary.json"))
+    validate(before, {step: VALIDATIONS[step] for step in (2, 4)})
+    resumed = RunSummary(str(tmp_path / "summary.json"))
+    resumed.load_state_dict(before.state_dict())
+    written = validate(resumed, {6: VALIDATIONS[6]})
+    assert written["best_step"] == 4 and written["metrics"] == VALIDATIONS[4]
+    assert [entry["step"] for entry in written["history"]] == [2, 4, 6]
 
 
 class RecordingBar(StepProgressBar):

@@ -4,7 +4,6 @@ The pair is a real SR error: a Set14 crop and its bicubic down-up (x2) reconstru
 """
 
 from functools import cache
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,11 +11,12 @@ import torch.nn.functional as F
 from hydra.utils import instantiate
 from torch import nn
 
+from conftest import BENCHMARKS
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
 from srlab.data.io import read_image
 from srlab.training.losses import CharbonnierLoss, WeightedLoss
 
-SET14 = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks" / "Set14"
+SET14 = BENCHMARKS / "Set14"
 
 
 @cache

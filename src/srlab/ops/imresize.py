@@ -13,18 +13,30 @@ fewer pixels:
   float matches 84.7-86.9%, rounding half to even 99.2-99.6%;
 - the dimension with the smaller scale goes first, height on ties; width first matches 79-84%.
 
-Two code paths give the same bits. The protocol's uint8 x2 and x4 resizes (down or up) have
-periodic weights that are multiples of 2^-k, so every product and partial sum of uint8 levels
-is an integer number of 2^-k units below 2^24: float32 holds them exactly, the order of the
-additions cannot change the result, and each pass can run as strided float32 matrix products
-(BLAS, every core). Everything else (x3, float images, arbitrary sizes) sums the taps in float64,
-in tap order, as the NumPy version does.
+Two code paths give the same bits. On CPU, a uint8 image whose taps repeat within a short period
+(the protocol's 1/2, 1/3 and 1/4, x2 and x4 upscaling, 0.7 and most other downscales) runs each
+pass as strided float32 matrix products (BLAS, every core):
+
+- at x2 and x4 (down or up) the weights are multiples of 2^-k, so every product and partial sum
+  of uint8 levels is an integer number of 2^-k units below 2^24: float32 holds them exactly and
+  the order of the additions cannot change the result;
+- at other downscales (1/3, 0.7, ...) the float32 sums are not exact, and a sum of the
+  reference's float64 products in another order could round a tie otherwise. A proven bound on
+  |float32 sum - the reference's float64 tap-order sum| (about 1e-4, _tie_margin) leaves in
+  doubt only the sums that close to a half-integer, exact ties included (none at 1/3, 0.08% at
+  0.7 on Set5 and Set14): those take the reference's own level, its float64 products added in
+  tap order (_settle_ties).
+
+Everything else (other upscales, float images, other devices, long periods) sums the taps in
+float64, in tap order, as the NumPy version does (embedding_bag, which adds in that order).
 """
 
 import functools
 import math
+from collections.abc import Iterator
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -33,10 +45,19 @@ KERNEL_WIDTH = 4.0  # the cubic kernel is non-zero on (-2, 2)
 # On CPU each pass runs in bands of output lines whose float64 input stays in cache: a full-size
 # float64 copy of the image would cost more (page faults, memory traffic) than the resize itself.
 CPU_BAND_BYTES = 1 << 20
-# The float32 path (see the module docstring):
-MAX_PERIOD = 8  # x8 upscaling repeats every 8 output lines; longer periods take the float64 path
-LINES_PER_BLOCK = 8  # output lines per kernel: (8, taps) products ran 2x faster than (1, taps)
-EXACT_CHUNK_BYTES = 1 << 20  # float32 input lines read per matrix product: they stay in cache
+# The strided matrix products (see the module docstring):
+MAX_PERIOD = 32  # 0.7 repeats every 7 output lines, x8 upscaling every 8; a size such as
+# 333/512 does not repeat soon: the embedding_bag path
+MAX_DEVIATION = 1e-9  # weights that repeat to within this (float64 noise) count as periodic
+MAX_TIE_MARGIN = 1e-2  # a wider margin (thousands of taps) would leave too many sums to settle
+SEARCH_GROUP = 64  # sums per maximum when searching the few near a half-integer
+# Output lines per kernel: an upscale's period (2 at x2) repeated up to 8 lines ran 7% faster at
+# x2 than one period; a downscale's one period (1 line at 1/2 and 1/3) 15-20% faster than 8 lines
+# (Set5 + Set14 at 1 thread; the products alone at 2 threads too).
+UPSCALE_LINES_PER_BLOCK = 8
+# float32 input lines read per matrix product; its outputs are rounded while in cache. 4 MiB ran
+# 2-17% faster than 1 MiB at 1/2 to 0.7 (Set5 + Set14, 1 thread): fewer, larger operations.
+EXACT_CHUNK_BYTES = 1 << 22
 # Planes up to this size (float32, input or output) go side by side through one pass: fewer,
 # larger products. A larger plane goes alone, where torch's blocked 2-D transpose is faster.
 GROUP_BYTES = 1 << 24
@@ -58,9 +79,9 @@ def imresize(
     scales, out_size = _resolve_target(tuple(planes.shape[1:]), scale, size)
     # MATLAB resizes the dimension with the smaller scale first; on equal scales, height first.
     order = sorted((0, 1), key=lambda dim: scales[dim])
-    plans = _exact_plans(planes, order, out_size, scales, antialias)
+    plans = _window_plans(planes, order, out_size, scales, antialias)
     if plans is not None:
-        resized = _resize_exact(planes.transpose(1, 2) if order[0] == 1 else planes, *plans)
+        resized = _resize_windows(planes.transpose(1, 2) if order[0] == 1 else planes, *plans)
         resized = resized.transpose(1, 2) if order[0] == 1 else resized
     else:
         resized = planes
@@ -193,13 +214,14 @@ def _bands(
     return tuple(bands)
 
 
-def _round_for_uint8(sums: Tensor) -> Tensor:
-    """Values whose cast to uint8 is MATLAB's: saturated, rounded half away from zero.
+def _round_for_uint8(sums: Tensor, out: Tensor | None = None) -> Tensor:
+    """Values whose cast to uint8 is MATLAB's: saturated, rounded half away from zero (into
+    `out`, else in place).
 
     torch.round would round half to even. Adding 0.5 and clamping to [0, 255.5] leaves values
     whose truncation (what the cast to uint8 does) is the rounded, saturated level.
     """
-    return sums.add_(0.5).clamp_(0, 255.5)
+    return torch.add(sums, 0.5, out=sums if out is None else out).clamp_(0, 255.5)
 
 
 @functools.lru_cache(maxsize=64)
@@ -248,35 +270,45 @@ def _sequential_row_sum(weights: Tensor) -> Tensor:
     return total
 
 
-class _ExactPlan(NamedTuple):
-    """One pass as strided matrix products: output line `period * block + phase` is
-    kernel[phase] . input lines [first_tap + stride * block, ... + taps), clamped to the image."""
+class _WindowPlan(NamedTuple):
+    """One pass of a uint8 image as strided float32 matrix products: output line
+    `period * block + phase` is kernel[phase] . input lines [first_tap + stride * block, ...
+    + taps), clamped to the image.
 
-    kernel: Tensor  # (period, taps) float32, exact
+    The kernel is exact where the weights allow (tie_margin 0: the x2 and x4 resizes). Else it
+    holds the first period's weights rounded to float32, and a sum within `tie_margin` of a
+    half-integer, where the float32 sum may round otherwise than the reference's float64 one,
+    takes the reference's own level instead (_settle_ties)."""
+
+    kernel: Tensor  # (period, taps) float32
     first_tap: int  # of output line 0, may be negative (clamped to line 0)
     stride: int  # input lines between consecutive blocks
     n_blocks: int
     out_len: int
+    tie_margin: float
+    in_len: int  # in_len, scale, antialias: the reference's contributions, for _settle_ties
+    scale: float
+    antialias: bool
 
 
-def _exact_plans(
+def _window_plans(
     planes: Tensor,
     order: list[int],
     out_size: tuple[int, int],
     scales: tuple[float, float],
     antialias: bool,
-) -> tuple[_ExactPlan, _ExactPlan] | None:
-    """Plans of both passes, in MATLAB's order, when both are exact in float32; else None.
+) -> tuple[_WindowPlan, _WindowPlan] | None:
+    """Plans of both passes of a uint8 image, in MATLAB's order, when both have one; else None.
 
-    CPU only (where it was measured and verified; other devices keep the float64 path), and
-    only while float32 matrix products are IEEE: TF32 or bf16 products would be rounded.
-    """
+    CPU only (where it was measured and verified; other devices keep the embedding_bag path),
+    and only while float32 matrix products are IEEE: TF32 or bf16 products would be rounded
+    beyond the bounds that make them exact or certify them."""
     if planes.dtype != torch.uint8 or planes.device.type != "cpu":
         return None
     if not _float32_matmul_is_ieee():
         return None
     in_size = planes.shape[1:]
-    plans = tuple(_exact_plan(in_size[d], out_size[d], scales[d], antialias) for d in order)
+    plans = tuple(_window_plan(in_size[d], out_size[d], scales[d], antialias) for d in order)
     return None if None in plans else plans
 
 
@@ -288,36 +320,62 @@ def _float32_matmul_is_ieee() -> bool:
 
 
 @functools.lru_cache(maxsize=1024)  # a plan is a few hundred bytes; a benchmark set has ~80
-def _exact_plan(in_len: int, out_len: int, scale: float, antialias: bool) -> _ExactPlan | None:
-    """The float32 plan of one pass, or None when its weights are not periodic (within
-    MAX_PERIOD output lines) or not exact in float32."""
+def _window_plan(in_len: int, out_len: int, scale: float, antialias: bool) -> _WindowPlan | None:
+    """The plan of one pass; None (the embedding_bag path) when its taps do not repeat within
+    MAX_PERIOD output lines, or when its sums are not exact in float32 and either their tie
+    margin is over MAX_TIE_MARGIN or they upscale. An upscale's output is large and its
+    half-way phases tie often, so this path gained nothing there (Set5, 1 thread, NumPy's time
+    over torch's: x3 5.0 with this path vs 5.1 with embedding_bag, x1.5 2.0 vs 3.3)."""
     weights, first_tap = _kernel(in_len, out_len, scale, antialias)
     period, stride = _period(weights, first_tap)
-    if period == 0 or not _exact_in_float32(weights[:period]):
+    if period == 0:
         return None
-    repeats = max(1, LINES_PER_BLOCK // period)  # several periods per block
+    repeats = max(1, UPSCALE_LINES_PER_BLOCK // period) if scale > 1 else 1
     period, stride = min(out_len, period * repeats), stride * repeats
     offsets = (first_tap[:period] - first_tap[0]).tolist()
-    kernel = torch.zeros(period, weights.shape[1] + max(offsets), dtype=torch.float32)
+    kernel = torch.zeros(period, weights.shape[1] + max(offsets), dtype=torch.float64)
     for phase, offset in enumerate(offsets):
         kernel[phase, offset : offset + weights.shape[1]] = weights[phase]
     used = kernel.ne(0).any(dim=0).nonzero().flatten().tolist()  # trim taps no phase uses
     kernel = kernel[:, used[0] : used[-1] + 1].contiguous()
-    first = int(first_tap[0]) + used[0]
-    return _ExactPlan(kernel, first, stride, math.ceil(out_len / period), out_len)
+    margin = 0.0
+    deviation = _deviation(weights, period)
+    if deviation > 0 or not _exact_in_float32(weights[:period]):
+        margin = _tie_margin(weights, kernel, deviation)
+        if scale > 1 or margin > MAX_TIE_MARGIN:
+            return None
+    return _WindowPlan(
+        kernel.to(torch.float32),
+        int(first_tap[0]) + used[0],
+        stride,
+        math.ceil(out_len / period),
+        out_len,
+        margin,
+        in_len,
+        scale,
+        antialias,
+    )
 
 
 def _period(weights: Tensor, first_tap: Tensor) -> tuple[int, int]:
-    """(period, stride): output line i + period has line i's weights, `stride` input lines
-    further on; (0, 0) when no period up to MAX_PERIOD fits."""
+    """(period, stride): output line i + period has line i's taps, `stride` input lines
+    further on, and its weights to within MAX_DEVIATION; (0, 0) when no period up to MAX_PERIOD
+    fits."""
     out_len = len(weights)
     for period in range(1, MAX_PERIOD + 1):
         if period >= out_len:
             return out_len, 1  # a single block: the stride is never used
         steps = first_tap[period:] - first_tap[:-period]
-        if torch.equal(weights[period:], weights[:-period]) and bool((steps == steps[0]).all()):
+        if bool((steps == steps[0]).all()) and _deviation(weights, period) <= MAX_DEVIATION:
             return period, int(steps[0])
     return 0, 0
+
+
+def _deviation(weights: Tensor, period: int) -> float:
+    """max over output lines i of sum |weights[i] - weights[i % period]|: how far the weights of
+    the first period are from each line's own (0 where they repeat exactly)."""
+    first_period = weights[torch.arange(len(weights)) % period]
+    return float((weights - first_period).abs().sum(dim=1).max())
 
 
 def _exact_in_float32(weights: Tensor) -> bool:
@@ -332,7 +390,28 @@ def _exact_in_float32(weights: Tensor) -> bool:
     return False
 
 
-def _resize_exact(planes: Tensor, first: _ExactPlan, second: _ExactPlan) -> Tensor:
+def _tie_margin(weights: Tensor, kernel: Tensor, deviation: float) -> float:
+    """A bound on |float32 kernel sum - the reference's float64 sum| on uint8 levels, with some
+    slack: a sum farther than this from a half-integer rounds as the reference's does.
+
+    Both approximate the exact S = sum_p w_p x_p, |S| <= 255 max sum |w| =: A. A dot product of
+    n nonzero terms, added in any order, with or without FMA, is within gamma_n * A of its exact
+    value, gamma_n = n u / (1 - n u), u = 2^-24 in float32, 2^-53 in float64 (Higham, Accuracy
+    and Stability of Numerical Algorithms, 3.1); terms that are exactly zero add nothing. The
+    kernel's weights differ from each line's own by their float32 rounding (u sum |w|) and the
+    period's `deviation`: A u + 255 deviation more. The slack covers the reference's + 0.5
+    (2^-53 * 256) and the float32 threshold (2^-25)."""
+    u32, u64 = 2.0**-24, 2.0**-53
+    n_float32 = int(kernel.ne(0).sum(dim=1).max())
+    n_float64 = weights.shape[1]
+    largest = 255 * (float(weights.abs().sum(dim=1).max()) + deviation)
+    float32_sum = n_float32 * u32 / (1 - n_float32 * u32) * largest
+    kernel_weights = largest * u32 + 255 * deviation
+    reference = n_float64 * u64 / (1 - n_float64 * u64) * largest
+    return float32_sum + kernel_weights + reference + 2.0**-20
+
+
+def _resize_windows(planes: Tensor, first: _WindowPlan, second: _WindowPlan) -> Tensor:
     """uint8 (N, H, W) -> uint8 (N, first.out_len, second.out_len): resize dim 1, round to
     levels, then dim 2. Small planes go side by side (G per line: fewer, larger products)."""
     n_planes, height, width = planes.shape
@@ -341,40 +420,131 @@ def _resize_exact(planes: Tensor, first: _ExactPlan, second: _ExactPlan) -> Tens
     out = torch.empty(n_planes, first.out_len, second.out_len, dtype=torch.uint8)
     for start in range(0, n_planes, group):
         lines = planes[start : start + group].permute(1, 2, 0)  # (H, W, G)
-        rows = _exact_pass(lines, first, intermediate=True)  # (out H, W, G)
-        columns = _exact_pass(rows.transpose(0, 1), second, intermediate=False)  # (out W, out H, G)
-        _copy_lines(out[start : start + group].permute(2, 1, 0), columns.to(torch.uint8))
+        rows = _window_pass(lines, first, intermediate=True)  # (out H, W, G)
+        columns = _window_pass(rows.transpose(0, 1), second, intermediate=False)
+        target = out[start : start + group].permute(2, 1, 0)
+        if target.shape[-1] == 1:  # the blocked 2-D transpose takes one dtype
+            _copy_lines(target, columns.to(torch.uint8))
+        else:  # converting while transposing: one pass, 40% faster than two
+            target.copy_(columns)
     return out
 
 
-def _exact_pass(source: Tensor, plan: _ExactPlan, intermediate: bool) -> Tensor:
+def _window_pass(source: Tensor, plan: _WindowPlan, intermediate: bool) -> Tensor:
     """(in_len, W, G) levels, any layout -> (out_len, W, G) float32: each output line is
-    `plan.kernel` times its window of input lines, + 0.5 and saturated (truncation rounds it);
-    an intermediate result is truncated here, to the uint8 levels MATLAB keeps between passes."""
+    `plan.kernel` times its window of input lines, rounded: values whose truncation is MATLAB's
+    rounded, saturated level, or for an intermediate result the levels themselves, which MATLAB
+    keeps between passes."""
     in_len, *line_shape = source.shape
-    line_len = math.prod(line_shape)
     period, taps = plan.kernel.shape
-    pad_before = max(0, -plan.first_tap)
-    pad_after = max(0, plan.first_tap + plan.stride * (plan.n_blocks - 1) + taps - in_len)
-    padded = torch.empty(pad_before + in_len + pad_after, *line_shape, dtype=torch.float32)
-    _copy_lines(padded[pad_before : pad_before + in_len], source)  # to float32 in one copy
-    padded[:pad_before] = padded[pad_before]  # taps outside the image take the edge line
-    padded[pad_before + in_len :] = padded[pad_before + in_len - 1]
-
-    windows = padded.view(-1, line_len).as_strided(
+    padded, pad_before = _padded_lines(source, plan)
+    line_len = padded.shape[1]
+    windows = padded.as_strided(
         (plan.n_blocks, taps, line_len),
         (plan.stride * line_len, line_len, 1),
         (plan.first_tap + pad_before) * line_len,
     )  # block b reads input lines [first_tap + stride * b, ... + taps), read in place
-    out = torch.empty(plan.n_blocks, period, line_len, dtype=torch.float32)
-    chunk = max(1, EXACT_CHUNK_BYTES // (4 * plan.stride * line_len))
+    out = torch.empty(plan.out_len, line_len)
+    for lines, sums in _products(plan, windows):
+        if plan.tie_margin:
+            _round_settled(sums, out[lines], lines.start, plan, padded, pad_before)
+        else:  # exact sums: + 0.5 and saturated, truncation rounds them half up
+            _round_for_uint8(sums, out=out[lines])
+            if intermediate:
+                out[lines].floor_()
+    return out.view(plan.out_len, *line_shape)
+
+
+def _padded_lines(source: Tensor, plan: _WindowPlan) -> tuple[Tensor, int]:
+    """(lines, line_len) float32 copy of the (in_len, ...) `source`, with the lines before and
+    after the image that the windows read (copies of the edge lines); and how many come before."""
+    in_len, *line_shape = source.shape
+    taps = plan.kernel.shape[1]
+    pad_before = max(0, -plan.first_tap)
+    pad_after = max(0, plan.first_tap + plan.stride * (plan.n_blocks - 1) + taps - in_len)
+    padded = torch.empty(pad_before + in_len + pad_after, *line_shape)
+    _copy_lines(padded[pad_before : pad_before + in_len], source)  # to float32 in one copy
+    padded[:pad_before] = padded[pad_before]  # taps outside the image take the edge line
+    padded[pad_before + in_len :] = padded[pad_before + in_len - 1]
+    return padded.view(len(padded), -1), pad_before
+
+
+def _products(plan: _WindowPlan, windows: Tensor) -> Iterator[tuple[slice, Tensor]]:
+    """The kernel times the windows, a chunk of blocks at a time: (the chunk's output lines,
+    their (lines, line_len) sums), less any lines past out_len. The sums are overwritten by the
+    next chunk; they are still in cache when taken."""
+    period, line_len = len(plan.kernel), windows.shape[2]
+    chunk = max(1, EXACT_CHUNK_BYTES // (4 * max(plan.stride, period) * line_len))
+    scratch = torch.empty(min(chunk, plan.n_blocks), period, line_len)
     for block in range(0, plan.n_blocks, chunk):
-        sums = out[block : block + chunk]
-        torch.matmul(plan.kernel, windows[block : block + chunk], out=sums)
-        levels = _round_for_uint8(sums)
-        if intermediate:
-            levels.floor_()
-    return out.view(plan.n_blocks * period, *line_shape)[: plan.out_len]
+        blocks = scratch[: plan.n_blocks - block]
+        torch.matmul(plan.kernel, windows[block : block + chunk], out=blocks)
+        lines = slice(block * period, min((block + chunk) * period, plan.out_len))
+        yield lines, blocks.view(-1, line_len)[: lines.stop - lines.start]
+
+
+def _round_settled(
+    sums: Tensor,
+    rounded: Tensor,
+    first_line: int,
+    plan: _WindowPlan,
+    padded: Tensor,
+    pad_before: int,
+) -> None:
+    """Levels of float32 sums that are not exact: each rounded to the nearest integer and
+    saturated, except those within plan.tie_margin of a half-integer, which take the
+    reference's own level (_settle_ties); `sums` are lost.
+
+    |sum - round(sum)| is exact in float32 (Sterbenz's lemma), so the search misses none.
+    round() rounds half to even, unlike MATLAB, but no sum left to it is near a half."""
+    offset = sums.sub_(torch.round(sums, out=rounded))  # in [-0.5, 0.5]
+    threshold = 0.5 - plan.tie_margin
+    lowest, highest = torch.aminmax(offset)
+    if max(-float(lowest), float(highest)) > threshold:  # rare, and none at some scales
+        near = _indices_above(offset.abs_().view(-1), threshold)
+        _settle_ties(rounded.numpy(), near, first_line, plan, padded.numpy(), pad_before)
+    rounded.clamp_(0, 255)
+
+
+# The search and the settling run in NumPy on views of the tensors, but for the group maxima: a
+# few dozen operations on small arrays, which cost torch several microseconds each.
+
+
+def _indices_above(values: Tensor, threshold: float) -> np.ndarray:
+    """Indices of the 1-D `values` above `threshold`. The search takes the maxima of SEARCH_GROUP
+    slices of the values, element by element (one vectorised pass), then looks only at the few
+    columns whose maximum is above: a comparison on every value would cost several times more."""
+    n_columns = len(values) // SEARCH_GROUP
+    whole = n_columns * SEARCH_GROUP
+    maxima = values[:whole].view(SEARCH_GROUP, n_columns).amax(dim=0).numpy()
+    values = values.numpy()
+    columns = np.flatnonzero(maxima > threshold)
+    candidates = (np.arange(SEARCH_GROUP)[:, None] * n_columns + columns).ravel()
+    near = candidates[values[candidates] > threshold]
+    return np.concatenate([near, whole + np.flatnonzero(values[whole:] > threshold)])
+
+
+def _settle_ties(
+    rounded: np.ndarray,
+    near: np.ndarray,
+    first_line: int,
+    plan: _WindowPlan,
+    padded: np.ndarray,
+    pad_before: int,
+) -> None:
+    """Put the reference's level at the flat indices `near` of the (lines, line_len) levels of
+    output lines [first_line, ...): the float64 products of its weights and taps (clamped, as
+    _contributions gives them), added one tap after the other, then rounded half up and
+    saturated, as imresize_numpy (and the embedding_bag path) computes every output."""
+    line_len = rounded.shape[1]
+    line, position = near // line_len + first_line, near % line_len
+    weights, taps = _contributions(plan.in_len, plan.out_len, plan.scale, plan.antialias)
+    offsets = (taps.numpy()[line] + pad_before) * line_len + position[:, None]
+    products = weights.numpy()[line] * padded.ravel()[offsets]  # (near, P) float64
+    total = products[:, 0].copy()
+    for column in products[:, 1:].T:
+        total += column
+    rounded.ravel()[near] = np.floor(np.clip(total + 0.5, 0, 255.5))  # as _round_for_uint8
 
 
 def _copy_lines(target: Tensor, source: Tensor) -> None:

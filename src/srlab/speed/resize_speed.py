@@ -55,17 +55,28 @@ def time_resizes(images: dict[str, np.ndarray], scales: Sequence[int]) -> Resize
     """Seconds each implementation takes to downscale every image by every scale (the SR
     degradation: mod-crop, then 1/scale), alternating image by image so that a change in the
     machine's load hits both; and whether every output is bit-identical."""
+    return _time(images, [(scale, 1.0 / scale) for scale in scales])
+
+
+def time_factor(images: dict[str, np.ndarray], factor: float) -> ResizeTiming:
+    """time_resizes for `imresize(image, scale=factor)` of each whole image, not mod-cropped:
+    a factor such as 0.7, whose weights differ from line to line within a period of 7."""
+    return _time(images, [(1, factor)])
+
+
+def _time(images: dict[str, np.ndarray], resizes: Sequence[tuple[int, float]]) -> ResizeTiming:
+    """time_resizes for (mod-crop, imresize scale) pairs."""
     torch_s = numpy_s = 0.0
     identical = True
     for image in images.values():
-        for scale in scales:
-            hr = np.array(mod_crop(image, scale), order="C")  # a writable copy for torch
+        for crop, factor in resizes:
+            hr = np.array(mod_crop(image, crop), order="C")  # a writable copy for torch
             planes = torch.from_numpy(hr).permute(2, 0, 1)  # (C, H, W)
             start = time.perf_counter()
-            ours = imresize(planes, scale=1.0 / scale).permute(1, 2, 0).numpy()
+            ours = imresize(planes, scale=factor).permute(1, 2, 0).numpy()
             torch_s += time.perf_counter() - start
             start = time.perf_counter()
-            reference = imresize_numpy(hr, scale=1.0 / scale)
+            reference = imresize_numpy(hr, scale=factor)
             numpy_s += time.perf_counter() - start
             identical &= bool(np.array_equal(ours, reference))
     return ResizeTiming(torch_s, numpy_s, identical)
