@@ -16,6 +16,7 @@ import torch
 
 from conftest import REPO_ROOT, compose_train, run_module
 from srlab.train import train
+from srlab.training import loggers
 from srlab.training.checkpoint_io import AtomicCheckpointIO
 from srlab.utils.errors import SRLabError
 
@@ -124,11 +125,14 @@ def test_unreachable_wandb_trains_offline_and_says_so_once(
     monkeypatch.delenv("WANDB_MODE")
     monkeypatch.setenv("WANDB_API_KEY", "x" * 40)  # a key, but no server behind the URL
     monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setattr(loggers, "SAID_OFFLINE", set())  # earlier tests said it in this process
     cfg = compose_train(tmp_path, ["trainer.max_steps=2", "trainer.val_check_interval=2"])
     with caplog.at_level(logging.WARNING, logger="srlab.training.loggers"):
         train(cfg)
     offline = [r for r in caplog.records if "W&B offline" in r.getMessage()]
     assert len(offline) == 1 and "unreachable" in offline[0].getMessage()
+    # Lightning sets WANDB_MODE=dryrun for an offline run; the next job must not read it as ours
+    assert "WANDB_MODE" not in os.environ
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "completed"
     assert list((tmp_path / "logs" / "wandb").rglob("offline-run-*/run-*.wandb"))
 

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 import uuid
 import warnings
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -67,14 +67,9 @@ def reachable(timeout_s: float = 2.0) -> bool:
         return False
 
 
-# The user's WANDB_MODE, read before W&B sets it itself (to "dryrun" after an offline run, which
-# would then be given as the reason for every later job of an in-process sweep).
-USER_WANDB_MODE = os.environ.get("WANDB_MODE", "")
-
-
 def choose_mode(mode: str) -> tuple[str, str]:
     """(online|offline, why). WANDB_MODE wins over `mode`; `auto` needs a key and the network."""
-    env_mode = USER_WANDB_MODE.lower()
+    env_mode = os.environ.get("WANDB_MODE", "").lower()
     if env_mode in ("offline", "dryrun", "disabled"):
         return "offline", f"WANDB_MODE={env_mode}"
     if mode == "offline":
@@ -168,14 +163,30 @@ class WandbLogger(LightningWandbLogger):
     @property
     def experiment(self):
         try:
-            return super().experiment
+            with user_wandb_mode():
+                return super().experiment
         except Exception as error:  # noqa: BLE001 - any W&B failure must not stop training
             if self._offline:
                 raise
             say_offline(f"online init failed ({error})", str(Path(self._save_dir) / "wandb"))
             self._offline = True
             self._wandb_init["mode"] = "offline"
-            return super().experiment
+            with user_wandb_mode():
+                return super().experiment
+
+
+@contextmanager
+def user_wandb_mode():
+    """Keep the user's WANDB_MODE: Lightning sets it to "dryrun" for an offline run, which every
+    later job of an in-process sweep would then read as the user's choice."""
+    before = os.environ.get("WANDB_MODE")
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("WANDB_MODE", None)
+        else:
+            os.environ["WANDB_MODE"] = before
 
 
 def run_folder(parent: Path, name: str) -> str:
