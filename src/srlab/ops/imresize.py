@@ -3,8 +3,8 @@
 The SR protocol's LR images are MATLAB's bicubic downscales of the HR images, so the degradation
 and the benchmarks must reproduce them exactly (`F.interpolate` matches only ~85-88% of MATLAB's
 pixels). Three choices decide the last pixels. Each was settled against MATLAB's own outputs
-(`shared/data/matlab_bicubic`, Set5 x2: 100% of pixels identical), where the alternative matched
-fewer pixels:
+(the MATLAB-made LR images in the shared test data, Set5 x2: 100% of pixels identical), where
+the alternative matched fewer pixels:
 
 - taps outside the image are clamped to the edge pixel, as imresize.m does; the mirror of some
   ports (aux = [1:in, in:-1:1]) matches 98.9-99.7%, missing only border pixels;
