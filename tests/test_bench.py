@@ -6,14 +6,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
 from srlab.bench import bench
+from srlab.data.datasets import TrainPatches
+from srlab.data.degradation import bicubic_downscale
+from srlab.data.io import mod_crop, read_image
+from srlab.ops.convert import to_levels
 from srlab.speed.common import spread
+from srlab.speed.e2e_speed import plain_batches
 from srlab.speed.train_speed import steady_steps_per_s
 from srlab.utils.errors import SRLabError
-from srlab.utils.hydra import config_dir
+from srlab.utils.hydra import asset_dir, config_dir
 
 TINY_TRAIN = [
     "model.n_resblocks=1",
@@ -29,6 +35,8 @@ TINY_BENCH = [
     "train.warmup_steps=1",
     "train.steps=2",
     "train.distinct_batches=2",
+    "e2e.warmup_steps=1",
+    "e2e.steps=2",
     "loader.warmup_batches=1",
     "loader.batches=2",
     "resize.sets=[Set5]",
@@ -42,6 +50,9 @@ FIGURES = {
     "train_step_ratio_vs_plain",
     "train_steps_per_s_lightning",
     "train_steps_per_s_plain",
+    "train_e2e_ratio_vs_plain",
+    "train_e2e_steps_per_s_srlab",
+    "train_e2e_steps_per_s_plain",
     "lightning_overhead_ms_per_step",
     "data_over_model",
     "loader_samples_per_s",
@@ -49,6 +60,7 @@ FIGURES = {
     "imresize_speedup_vs_numpy",
     "imresize_speedup_vs_numpy_1_thread",
     "imresize_speedup_vs_numpy_x3",
+    "imresize_speedup_vs_numpy_0.7",
     "imresize_torch_s",
     "imresize_numpy_s",
     "inference_x2_16px_whole_mp_per_s",
@@ -79,7 +91,7 @@ def test_results_json_has_every_figure_with_median_and_spread(
     assert results["checks"]["imresize_identical"] is True
     assert {"cpu", "cpu_cores", "torch_threads", "torch", "gpu"} <= set(results["machine"])
     assert results["config"]["train_config"]["model"]["n_feats"] == 8
-    assert set(results["setup"]) == {"train", "loader", "resize", "inference"}
+    assert set(results["setup"]) == {"train", "e2e", "loader", "resize", "inference"}
     # The Lightning run went through srlab.train, W&B logger on: its files are there.
     runs = tmp_path / "bench" / "train_runs"
     summary = json.loads((runs / "0" / "summary.json").read_text())
@@ -102,3 +114,30 @@ def test_spread_gives_median_range_and_quartiles() -> None:
     assert (summary["median"], summary["min"], summary["max"]) == (3.0, 1.0, 5.0)
     assert (summary["q1"], summary["q3"]) == (2.0, 4.0)
     assert summary["values"] == [5.0, 1.0, 3.0, 2.0, 4.0]
+
+
+def test_plain_loop_batches_are_aligned_pairs_of_the_cached_whole_image_lr() -> None:
+    """The end-to-end figure's plain loop trains on what srlab trains on: each LR patch is the
+    exact degradation of its HR patch (inside the border ring, which sees the whole image),
+    flipped and rotated with it. The D4 transform is undone before degrading: MATLAB's resize
+    rounds between its height and width passes, so a rotation does not commute with it."""
+    hr = read_image(Path(asset_dir("Set5")) / "butterfly.png")
+    patches = TrainPatches([mod_crop(hr, 2)], scale=2, patch_size=48)
+    batch = plain_batches(patches, batch_size=8, seed=0)(0)
+    assert batch["lr"].shape == (8, 3, 24, 24) and batch["hr"].shape == (8, 3, 48, 48)
+
+    def undo(image: np.ndarray, flip: bool, turns: int) -> np.ndarray:
+        image = np.rot90(image, -turns)
+        return np.ascontiguousarray(image[:, ::-1] if flip else image)
+
+    for lr, hr_patch in zip(batch["lr"], batch["hr"], strict=True):
+        lr, hr_patch = to_levels(lr), to_levels(hr_patch)
+        matches = [
+            np.array_equal(
+                bicubic_downscale(undo(hr_patch, flip, turns), 2)[3:-3, 3:-3],
+                undo(lr, flip, turns)[3:-3, 3:-3],
+            )
+            for flip in (False, True)
+            for turns in range(4)
+        ]
+        assert any(matches)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,14 @@ from omegaconf import DictConfig, OmegaConf
 
 from srlab.speed.common import AUTOCAST_DTYPES, machine_info, spread
 from srlab.speed.data_speed import draw_batches, loader_samples_per_s
+from srlab.speed.e2e_speed import e2e_config, plain_batches
 from srlab.speed.inference_speed import forwards, peak_memory_method, time_inference
-from srlab.speed.resize_speed import load_sets, time_resizes, time_resizes_with_threads
+from srlab.speed.resize_speed import (
+    load_sets,
+    time_factor,
+    time_resizes,
+    time_resizes_with_threads,
+)
 from srlab.speed.results import inference_key, markdown
 from srlab.speed.train_speed import (
     lightning_config,
@@ -41,6 +48,9 @@ UNITS = {
     "train_step_ratio_vs_plain": "Lightning / plain",
     "train_steps_per_s_lightning": "steps/s",
     "train_steps_per_s_plain": "steps/s",
+    "train_e2e_ratio_vs_plain": "srlab.train / plain",
+    "train_e2e_steps_per_s_srlab": "steps/s",
+    "train_e2e_steps_per_s_plain": "steps/s",
     "lightning_overhead_ms_per_step": "ms",
     "data_over_model": "loader / model",
     "loader_samples_per_s": "samples/s",
@@ -85,7 +95,7 @@ def bench_training(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Sam
             run_cfg = lightning_config(train_cfg, run_dir, batches_path, len(loader), warmup, steps)
             loops = {
                 "lightning": partial(lightning_steps_per_s, run_cfg, warmup, steps),
-                "plain": partial(plain_steps_per_s, train_cfg, batches, warmup, steps),
+                "plain": partial(plain_steps_per_s, train_cfg, cycle(batches), warmup, steps),
             }
             # Lightning first in even repeats, the plain loop first in odd ones: a drift in the
             # machine's load favours neither.
@@ -107,6 +117,36 @@ def bench_training(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Sam
     finally:
         batches_path.unlink(missing_ok=True)
         del loader  # stops the persistent workers
+    return samples
+
+
+def cycle(batches: list[dict[str, torch.Tensor]]) -> Callable[[int], dict[str, torch.Tensor]]:
+    return lambda step: batches[step % len(batches)]
+
+
+def bench_e2e(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Samples:
+    """Per repeat, in alternating order: srlab.train as it runs (its own DataModule and loader)
+    and the plain loop cutting its batches from the same cached pairs."""
+    warmup, steps = cfg.e2e.warmup_steps, cfg.e2e.steps
+    datamodule = instantiate(train_cfg.data)
+    datamodule.setup("fit")  # the pairs the plain loop crops: the same whole-image LR
+    seed = int(train_cfg.get("seed") or 0)
+    samples: Samples = defaultdict(list)
+    for repeat in range(cfg.repeats):
+        run_cfg = e2e_config(train_cfg, out_dir / "e2e_runs" / str(repeat), warmup, steps)
+        batches = plain_batches(datamodule.train_set, datamodule.batch_size, seed + repeat)
+        loops = {
+            "srlab": partial(lightning_steps_per_s, run_cfg, warmup, steps),
+            "plain": partial(plain_steps_per_s, train_cfg, batches, warmup, steps),
+        }
+        order = list(loops) if repeat % 2 == 0 else list(reversed(loops))
+        speeds = {}
+        for name in order:
+            log.info("end-to-end training speed, repeat %d/%d: %s", repeat + 1, cfg.repeats, name)
+            speeds[name] = loops[name]()
+        samples["train_e2e_ratio_vs_plain"].append(speeds["srlab"] / speeds["plain"])
+        samples["train_e2e_steps_per_s_srlab"].append(speeds["srlab"])
+        samples["train_e2e_steps_per_s_plain"].append(speeds["plain"])
     return samples
 
 
@@ -132,10 +172,11 @@ def bench_resize(cfg: DictConfig) -> tuple[Samples, bool, str]:
         samples["imresize_speedup_vs_numpy_1_thread"].append(single.numpy_s / single.torch_s)
         samples["imresize_torch_s"].append(timing.torch_s)
         samples["imresize_numpy_s"].append(timing.numpy_s)
-        for other in cfg.resize.other_scales:  # beside the target: scales on the float64 path
-            timing = time_resizes(images, [other])
+        others = [(f"x{scale}", time_resizes(images, [scale])) for scale in cfg.resize.other_scales]
+        others += [(f"{f:g}", time_factor(images, f)) for f in cfg.resize.factors]
+        for name, timing in others:  # each its own figure, each with the same target
             identical &= timing.identical
-            samples[f"imresize_speedup_vs_numpy_x{other}"].append(timing.numpy_s / timing.torch_s)
+            samples[f"imresize_speedup_vs_numpy_{name}"].append(timing.numpy_s / timing.torch_s)
     megapixels = sum(image.shape[0] * image.shape[1] for image in images.values()) / 1e6
     sets = sorted({name.split("/")[0] for name in images})
     used = f"{', '.join(sets)}: {len(images)} images, {megapixels:.2f} MP"
@@ -188,6 +229,14 @@ def setup_notes(
             "optimizer and scheduler steps, and Lightning's hooks, logging, callbacks and "
             "progress bar); no validation"
         ),
+        "e2e": (
+            f"srlab.train.train with its SRDataModule ({data.get('train_dir')}, "
+            f"num_workers={data.num_workers}, persistent_workers={data.persistent_workers}, "
+            f"{data.repeat} passes per epoch) vs a plain loop cropping and flipping batches "
+            "from the same cached whole-image LR/HR pairs, same net and optimizer, one "
+            f"process; clock from the end of step {cfg.e2e.warmup_steps} to the end of step "
+            f"{cfg.e2e.warmup_steps + cfg.e2e.steps} (epoch restarts included); no validation"
+        ),
         "loader": (
             f"SRDataModule ({data.get('train_dir')}), num_workers={data.num_workers}, "
             f"{cfg.loader.batches} batches timed after {cfg.loader.warmup_batches}, the main "
@@ -195,7 +244,8 @@ def setup_notes(
         ),
         "resize": (
             f"{resize_used}, mod-crop then imresize by 1/{list(cfg.resize.scales)} "
-            f"(and alone by 1/{list(cfg.resize.other_scales)}); "
+            f"(and alone by 1/{list(cfg.resize.other_scales)}; whole images by "
+            f"{list(cfg.resize.factors)}); "
             f"outputs identical: {'yes' if identical else '**NO**'}"
         ),
         "inference": (
@@ -219,6 +269,7 @@ def bench(cfg: DictConfig) -> dict[str, Any]:
     )
 
     samples = bench_training(cfg, train_cfg, output.parent)
+    samples.update(bench_e2e(cfg, train_cfg, output.parent))
     resize_samples, identical, resize_used = bench_resize(cfg)
     samples.update(resize_samples)
     samples.update(bench_inference(cfg, train_cfg))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,9 +151,10 @@ def lightning_steps_per_s(cfg: DictConfig, warmup_steps: int, steps: int) -> flo
 
 
 def plain_steps_per_s(
-    train_cfg: DictConfig, batches: Sequence[Batch], warmup_steps: int, steps: int
+    train_cfg: DictConfig, next_batch: Callable[[int], Batch], warmup_steps: int, steps: int
 ) -> float:
-    """The same net, loss, optimizer and scheduler from `train_cfg`, trained by hand."""
+    """The same net, loss, optimizer and scheduler from `train_cfg`, trained by hand on
+    `next_batch(step)`."""
     device = pick_device(str(train_cfg.trainer.accelerator))
     precision = str(train_cfg.trainer.precision)
     if precision not in AUTOCAST_DTYPES:
@@ -175,7 +176,7 @@ def plain_steps_per_s(
 
     step_end_s = []
     for step in range(warmup_steps + steps):
-        batch = batches[step % len(batches)]
+        batch = next_batch(step)
         lr = batch["lr"].to(device, non_blocking=True).contiguous(memory_format=memory_format)
         hr = batch["hr"].to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
