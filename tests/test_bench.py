@@ -27,11 +27,11 @@ TINY_TRAIN = [
     "data.batch_size=4",
     "data.num_workers=1",
     "logger.wandb.mode=offline",
-    "trainer.log_every_n_steps=1",
 ]
 TINY_BENCH = [
     "repeats=1",
     f"train.overrides=[{','.join(repr(o) for o in TINY_TRAIN)}]",
+    "train.extra_overrides=['trainer.log_every_n_steps=1']",  # added to the overrides
     "train.warmup_steps=1",
     "train.steps=2",
     "train.distinct_batches=2",
@@ -90,7 +90,10 @@ def test_results_json_has_every_figure_with_median_and_spread(
         assert figure["n"] == 1 and figure["min"] <= figure["median"] <= figure["max"], name
     assert results["checks"]["imresize_identical"] is True
     assert {"cpu", "cpu_cores", "torch_threads", "torch", "gpu"} <= set(results["machine"])
-    assert results["config"]["train_config"]["model"]["n_feats"] == 8
+    train_config = results["config"]["train_config"]
+    assert (
+        train_config["model"]["n_feats"] == 8 and train_config["trainer"]["log_every_n_steps"] == 1
+    )
     assert set(results["setup"]) == {"train", "e2e", "loader", "resize", "inference"}
     # The Lightning run went through srlab.train, W&B logger on: its files are there.
     runs = tmp_path / "bench" / "train_runs"

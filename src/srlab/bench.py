@@ -78,6 +78,10 @@ def command_line() -> str:
     return f"python -m srlab.bench {overrides}".strip()
 
 
+def train_overrides(cfg: DictConfig) -> list[str]:
+    return [*cfg.train.overrides, *cfg.train.get("extra_overrides", [])]
+
+
 def bench_training(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Samples:
     """Per repeat: Lightning and the plain loop (in alternating order), then the loader alone."""
     warmup, steps = cfg.train.warmup_steps, cfg.train.steps
@@ -218,7 +222,7 @@ def setup_notes(
     net = f"ResNetSR x{model.scale}, {model.n_resblocks} blocks x {model.n_feats} features"
     return {
         "train": (
-            f"`{' '.join(cfg.train.overrides)}`: {net}, patch {data.patch_size}, "
+            f"`{' '.join(train_overrides(cfg))}`: {net}, patch {data.patch_size}, "
             f"batch {data.batch_size}, {train_cfg.module.optimizer._target_.split('.')[-1]}, "
             f"precision {trainer.precision}, {device}; srlab.train.train (callbacks "
             f"{', '.join(train_cfg.get('callbacks') or {})}; loggers "
@@ -265,7 +269,7 @@ def bench(cfg: DictConfig) -> dict[str, Any]:
     machine = machine_info()
     # The Lightning runs write under the bench's directory (lightning_config: one per repeat).
     train_cfg = compose_config(
-        "train", [*cfg.train.overrides, f"paths.output_dir={output.parent / 'train_runs'}"]
+        "train", [*train_overrides(cfg), f"paths.output_dir={output.parent / 'train_runs'}"]
     )
 
     samples = bench_training(cfg, train_cfg, output.parent)
