@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from srlab.speed.common import AUTOCAST_DTYPES, machine_info, spread
 from srlab.speed.data_speed import draw_batches, loader_samples_per_s
-from srlab.speed.e2e_speed import e2e_config, plain_batches
+from srlab.speed.e2e_speed import plain_batches
 from srlab.speed.inference_speed import forwards, peak_memory_method, time_inference
 from srlab.speed.resize_speed import (
     load_sets,
@@ -35,6 +35,7 @@ from srlab.speed.train_speed import (
     lightning_config,
     lightning_steps_per_s,
     plain_steps_per_s,
+    timed_config,
 )
 from srlab.utils.device import pick_device
 from srlab.utils.entry import hydra_entry_point
@@ -137,7 +138,8 @@ def bench_e2e(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Samples:
     seed = int(train_cfg.get("seed") or 0)
     samples: Samples = defaultdict(list)
     for repeat in range(cfg.repeats):
-        run_cfg = e2e_config(train_cfg, out_dir / "e2e_runs" / str(repeat), warmup, steps)
+        # The real config, data and loader included: only the clock and the step count added.
+        run_cfg = timed_config(train_cfg, out_dir / "e2e_runs" / str(repeat), warmup, steps)
         batches = plain_batches(datamodule.train_set, datamodule.batch_size, seed + repeat)
         loops = {
             "srlab": partial(lightning_steps_per_s, run_cfg, warmup, steps),

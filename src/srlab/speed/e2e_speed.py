@@ -11,45 +11,14 @@ runs inside it.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import DictConfig, open_dict
 
 from srlab.data.datasets import TrainPatches
 
 Batch = dict[str, torch.Tensor]
-
-
-def e2e_config(train_cfg: DictConfig, run_dir: Path, warmup_steps: int, steps: int) -> DictConfig:
-    """The training config as `srlab.train` runs it, data and loader included, with a StepTimer
-    among its callbacks, no validation (FinalValidation dropped), written to `run_dir`."""
-    cfg = copy.deepcopy(train_cfg)
-    with open_dict(cfg):
-        cfg.optimized_metric = train_cfg.optimized_metric
-        cfg.trainer.max_steps = warmup_steps + steps
-        cfg.trainer.val_check_interval = warmup_steps + steps + 1
-        cfg.callbacks = cfg.get("callbacks") or {}
-        cfg.callbacks.pop("final_validation", None)
-        cfg.callbacks.step_timer = {
-            "_target_": "srlab.speed.train_speed.StepTimer",
-            "path": str(run_dir / "step_times.json"),
-        }
-        cfg.paths.output_dir = str(run_dir)
-        cfg.ckpt_path = None
-        wandb = (cfg.get("logger") or {}).get("wandb")
-        if wandb:
-            wandb.update(
-                name=f"bench-e2e-{run_dir.name}",
-                group=None,
-                job_type="bench",
-                tags=["bench"],
-                save_dir=str(run_dir.parent),
-            )
-    return cfg
 
 
 def plain_batches(patches: TrainPatches, batch_size: int, seed: int) -> Callable[[int], Batch]:

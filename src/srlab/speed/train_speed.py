@@ -107,20 +107,28 @@ def lightning_config(
     warmup_steps: int,
     steps: int,
 ) -> DictConfig:
-    """The training config with the pre-made batches as data, a StepTimer among the callbacks,
-    validation never, the run written to `run_dir` (W&B files beside it)."""
-    cfg = copy.deepcopy(train_cfg)
+    """The training config with the pre-made batches as data (timed_config's run)."""
+    cfg = timed_config(train_cfg, run_dir, warmup_steps, steps)
     with open_dict(cfg):
-        # Resolved now: it names the first validation set of the data config replaced below.
-        cfg.optimized_metric = train_cfg.optimized_metric
         cfg.data = {
             "_target_": f"{__name__}.PremadeBatches",
             "path": str(batches_path),
             "batches_per_epoch": batches_per_epoch,
         }
+    return cfg
+
+
+def timed_config(train_cfg: DictConfig, run_dir: Path, warmup_steps: int, steps: int) -> DictConfig:
+    """The training config for warmup + steps steps with a StepTimer among the callbacks,
+    validation never, the run written to `run_dir` (W&B files beside it)."""
+    cfg = copy.deepcopy(train_cfg)
+    with open_dict(cfg):
+        # Resolved now: it names the first validation set of the data config, which may be replaced.
+        cfg.optimized_metric = train_cfg.optimized_metric
         cfg.trainer.max_steps = warmup_steps + steps
         cfg.trainer.val_check_interval = warmup_steps + steps + 1
         cfg.callbacks = cfg.get("callbacks") or {}
+        cfg.callbacks.pop("final_validation", None)
         cfg.callbacks.step_timer = {
             "_target_": f"{__name__}.StepTimer",
             "path": str(run_dir / "step_times.json"),
@@ -130,7 +138,7 @@ def lightning_config(
         wandb = (cfg.get("logger") or {}).get("wandb")
         if wandb:  # named for the bench (not after its command line), files beside the runs
             wandb.update(
-                name=f"bench-{run_dir.name}",
+                name=f"bench-{run_dir.parent.name}-{run_dir.name}",
                 group=None,
                 job_type="bench",
                 tags=["bench"],
