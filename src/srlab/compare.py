@@ -6,8 +6,8 @@ with html=true also as one self-contained report.html. Failed, unfinished and in
 are marked, never fatal.
 
 Runs that differ only in `seed` are one setting: one row with each metric's mean ± standard
-deviation and n, error bars in the plots, and with exactly two settings the difference of their
-mean PSNR with its 95% Welch interval, under the table.
+deviation and n, error bars in the plots, and under the table each setting's difference of mean
+PSNR from the first setting's with its 95% Welch interval.
 
 The command line: bare arguments are sweep or run directories (so is any argument naming an
 existing path); `key=value` arguments override conf/compare.yaml, `runs=[dir1,dir2]` included.

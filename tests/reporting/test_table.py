@@ -1,5 +1,5 @@
 """Runs that differ only in seed are one row: mean ± std and n in the Markdown, CSV and terminal
-tables, the two-setting difference with its Welch interval; a single seed keeps the old table."""
+tables, each setting's difference from the first with its Welch interval; a single seed keeps the old table."""
 
 from __future__ import annotations
 
@@ -111,6 +111,22 @@ def test_two_settings_give_the_difference_of_mean_psnr_with_its_welch_interval(
     )
     assert note in (tmp_path / "comparison.md").read_text()
     assert note in capsys.readouterr().out.replace("\n", " ")
+
+
+def test_every_setting_is_compared_with_the_first_one(tmp_path: Path) -> None:
+    """A 3-variant study: each later variant's difference from the first (the sweep's baseline),
+    and none between the later two."""
+    seeds = {**SEEDS, "16": [(31.0, 0.5, 40.0), (31.5, 0.5, 41.0), (30.5, 0.5, 42.0)]}
+    compare(load_config([str(seed_sweep(tmp_path, seeds))]))
+    text = (tmp_path / "comparison.md").read_text()
+
+    for other, values in (("8", SEEDS["8"]), ("16", seeds["16"])):
+        low, high = stats.ttest_ind(
+            [v[0] for v in values], [v[0] for v in SEEDS["2"]], equal_var=False
+        ).confidence_interval(0.95)
+        assert f"n_resblocks={other} − n_resblocks=2: " in text
+        assert f"interval [{low:+.2f}, {high:+.2f}] dB" in text
+    assert "n_resblocks=16 − n_resblocks=8" not in text
 
 
 def test_a_seed_set_in_the_config_not_the_command_line_is_averaged_over_too(

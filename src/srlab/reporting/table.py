@@ -3,8 +3,8 @@ when no seeds are swept), with the overrides that differ, parameters, steps, wal
 PSNR/SSIM per validation set and status; as Markdown, CSV and a terminal table.
 
 Over several seeds a metric is a Spread (mean ± standard deviation over the runs that reached a
-validation) and the table gains an `n` column; with exactly two settings, the notes under the
-table give the difference of their mean PSNR with its 95% Welch interval.
+validation) and the table gains an `n` column; the notes under the table give each setting's
+difference of mean PSNR from the first setting's with its 95% Welch interval.
 """
 
 from __future__ import annotations
@@ -194,15 +194,25 @@ def joint_status(runs: Sequence[Run]) -> str:
 
 
 def seed_notes(comparison: Comparison) -> list[str]:
-    """What the ± means; with two settings, the difference of their mean PSNR, per set."""
+    """What the ± means; with two settings or more, the difference of each one's mean PSNR from
+    the first setting's (the sweep's first value: its baseline), per set."""
     if not comparison.aggregated:
         return []
     notes = [
         "PSNR/SSIM: mean ± standard deviation over the seeds of a setting that reached a "
         "validation; n: the setting's runs; wall_s: mean."
     ]
-    if len(comparison.settings) == 2:
-        notes += [difference_note(*comparison.settings, val_set) for val_set in comparison.val_sets]
+    first, *others = comparison.settings
+    if others:
+        notes.append(
+            "Differences from the first setting: an interval that excludes 0 is a difference "
+            "larger than the seeds' spread."
+        )
+    notes += [
+        difference_note(first, other, val_set)
+        for val_set in comparison.val_sets
+        for other in others
+    ]
     return notes
 
 
