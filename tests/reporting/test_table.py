@@ -1,5 +1,6 @@
 """Runs that differ only in seed are one row: mean ± std and n in the Markdown, CSV and terminal
-tables, each setting's difference from the first with its Welch interval; a single seed keeps the old table."""
+tables, each setting's difference from the first with its Welch interval; a single seed keeps
+the old table."""
 
 from __future__ import annotations
 
