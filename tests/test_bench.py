@@ -63,6 +63,10 @@ FIGURES = {
     "imresize_speedup_vs_numpy_0.7",
     "imresize_torch_s",
     "imresize_numpy_s",
+    "onnx_over_torch_images_per_s",
+    "onnx_images_per_s",
+    "torch_images_per_s",
+    "onnx_max_abs_difference",
     "inference_x2_16px_whole_mp_per_s",
     "inference_x2_16px_tiled_mp_per_s",
 }
@@ -94,7 +98,8 @@ def test_results_json_has_every_figure_with_median_and_spread(
     assert (
         train_config["model"]["n_feats"] == 8 and train_config["trainer"]["log_every_n_steps"] == 1
     )
-    assert set(results["setup"]) == {"train", "e2e", "loader", "resize", "inference"}
+    assert set(results["setup"]) == {"train", "e2e", "loader", "resize", "export", "inference"}
+    assert figures["onnx_max_abs_difference"]["median"] < 1e-4  # the exported net is the net
     # The Lightning run went through srlab.train, W&B logger on: its files are there.
     runs = tmp_path / "bench" / "train_runs"
     summary = json.loads((runs / "0" / "summary.json").read_text())
@@ -102,6 +107,34 @@ def test_results_json_has_every_figure_with_median_and_spread(
     assert list(runs.rglob("offline-run-*/run-*.wandb")), "the W&B logger was not on"
     printed = capsys.readouterr().out
     assert "| train_step_ratio_vs_plain |" in printed and "| x2 | 16² |" in printed
+
+
+def test_parts_measure_only_what_is_asked(tmp_path: Path) -> None:
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(
+            "bench",
+            overrides=[
+                *TINY_BENCH,
+                "parts=[resize]",
+                "resize.factors=[]",
+                f"paths.log_dir={tmp_path / 'logs'}",
+                f"paths.output_dir={tmp_path / 'bench'}",
+            ],
+        )
+        results = bench(cfg)
+        assert set(results["figures"]) == {
+            "imresize_speedup_vs_numpy",
+            "imresize_speedup_vs_numpy_1_thread",
+            "imresize_speedup_vs_numpy_x3",
+            "imresize_torch_s",
+            "imresize_numpy_s",
+        }
+        assert set(results["setup"]) == {"resize"}
+        assert not (tmp_path / "bench" / "train_runs").exists()
+
+        cfg.parts = ["resize", "speed"]
+        with pytest.raises(SRLabError, match=r"\['speed'\] unknown"):
+            bench(cfg)
 
 
 def test_steps_per_s_counts_only_the_steps_after_the_warmup() -> None:

@@ -20,9 +20,13 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from srlab.data.io import mod_crop
+from srlab.ops.convert import planes
+from srlab.ops.imresize import imresize
 from srlab.speed.common import AUTOCAST_DTYPES, machine_info, spread
 from srlab.speed.data_speed import draw_batches, loader_samples_per_s
 from srlab.speed.e2e_speed import plain_batches
+from srlab.speed.export_speed import onnx_vs_torch
 from srlab.speed.inference_speed import forwards, peak_memory_method, time_inference
 from srlab.speed.resize_speed import (
     load_sets,
@@ -56,6 +60,10 @@ UNITS = {
     "data_over_model": "loader / model",
     "loader_samples_per_s": "samples/s",
     "model_samples_per_s": "samples/s",
+    "onnx_over_torch_images_per_s": "onnxruntime / PyTorch",
+    "onnx_images_per_s": "images/s",
+    "torch_images_per_s": "images/s",
+    "onnx_max_abs_difference": "on [0, 1]",
     "imresize_torch_s": "s",
     "imresize_numpy_s": "s",
 }
@@ -215,6 +223,19 @@ def bench_inference(cfg: DictConfig, train_cfg: DictConfig) -> Samples:
     return samples
 
 
+def bench_export(cfg: DictConfig, train_cfg: DictConfig) -> Samples:
+    """onnxruntime against PyTorch on the CPU: the train config's net (random weights) exported
+    to ONNX, over Set5's LR images (the bundled set, mod-cropped, MATLAB bicubic)."""
+    net = instantiate(train_cfg.model)()
+    scale = int(net.scale)
+    images = [
+        imresize(planes(mod_crop(hr, scale)), scale=1 / scale).float().div_(255.0)[None]
+        for hr in load_sets(["Set5"], []).values()
+    ]
+    log.info("ONNX export speed: %d Set5 images, x%d", len(images), scale)
+    return onnx_vs_torch(net, images, cfg.repeats)
+
+
 def setup_notes(
     cfg: DictConfig, train_cfg: DictConfig, resize_used: str, identical: bool
 ) -> dict[str, str]:
@@ -254,11 +275,27 @@ def setup_notes(
             f"{list(cfg.resize.factors)}); "
             f"outputs identical: {'yes' if identical else '**NO**'}"
         ),
+        "export": (
+            f"{net} (random weights) exported to ONNX (dynamo) and run by onnxruntime against "
+            "PyTorch (inference_mode), both on the CPU with torch's threads, over Set5's LR "
+            "images (whole, batch 1), alternating; difference: largest over every output value"
+        ),
         "inference": (
             f"{net} (random weights), batch 1, eval, inference_mode, {device}; "
             f"peak memory: {peak_memory_method(device) or 'not measured here'}"
         ),
     }
+
+
+PARTS = ("resize", "train", "e2e", "export", "inference")
+
+
+def check_parts(cfg: DictConfig) -> list[str]:
+    parts = list(cfg.get("parts") or PARTS)
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown:
+        raise SRLabError(f"bench parts={parts}: {unknown} unknown; choose from {list(PARTS)}")
+    return parts
 
 
 def bench(cfg: DictConfig) -> dict[str, Any]:
@@ -274,23 +311,39 @@ def bench(cfg: DictConfig) -> dict[str, Any]:
         "train", [*train_overrides(cfg), f"paths.output_dir={output.parent / 'train_runs'}"]
     )
 
-    samples = bench_training(cfg, train_cfg, output.parent)
-    samples.update(bench_e2e(cfg, train_cfg, output.parent))
-    resize_samples, identical, resize_used = bench_resize(cfg)
-    samples.update(resize_samples)
-    samples.update(bench_inference(cfg, train_cfg))
+    parts = check_parts(cfg)
+    samples: Samples = {}
+    identical, resize_used = None, ""
+    # The resize first: after the training runs, in the same process, the same resizes took
+    # torch 2-2.5x longer and NumPy no longer (x3 26 ms vs 13 ms, Set5 + Set14; cause not found).
+    # A process that resizes (prepare, eval, a DataModule's setup) does so before any training.
+    if "resize" in parts:
+        resize_samples, identical, resize_used = bench_resize(cfg)
+        samples.update(resize_samples)
+    if "train" in parts:
+        samples.update(bench_training(cfg, train_cfg, output.parent))
+    if "e2e" in parts:
+        samples.update(bench_e2e(cfg, train_cfg, output.parent))
+    if "export" in parts:
+        samples.update(bench_export(cfg, train_cfg))
+    if "inference" in parts:
+        samples.update(bench_inference(cfg, train_cfg))
 
     machine["load_average_1min_end"] = machine_info()["load_average_1min"]
-    figures = {name: {**spread(values), "unit": unit_of(name)} for name, values in samples.items()}
+    notes = setup_notes(cfg, train_cfg, resize_used, bool(identical))
     results = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
         "wall_s": round(time.time() - started, 1),
         "output": str(output),
         "command": command_line(),
         "machine": machine,
-        "setup": setup_notes(cfg, train_cfg, resize_used, identical),
+        "setup": {
+            name: notes[name]
+            for name in notes
+            if name in parts or name == "loader" and "train" in parts
+        },
         "checks": {"imresize_identical": identical},
-        "figures": figures,
+        "figures": {name: {**spread(v), "unit": unit_of(name)} for name, v in samples.items()},
         "config": {
             **OmegaConf.to_container(cfg, resolve=True),
             "train_config": OmegaConf.to_container(train_cfg, resolve=True),
