@@ -97,6 +97,7 @@ def test_joblib_launcher_runs_two_jobs_in_parallel_processes(tmp_path: Path) -> 
         tmp_path,
         "hydra/launcher=parallel",
         "model.n_resblocks=1,2",
+        "data.num_workers=1",  # a DataLoader worker inside a loky job, as data=folder/div2k start
         "logger=csv",
         callback_override("clock", JobClock, folder=clocks, wait_for=2),
     )

@@ -1,6 +1,6 @@
 """Other projects' published weights -> srlab nets: recognise the layout, rename the keys.
 
-Four layouts (see /work/shared/data/interop/README.md for their key names):
+Four layouts (the key names of each are in its converter below):
 
 | layout         | project                      | srlab net | input the weights were trained on |
 | -------------- | ---------------------------- | --------- | --------------------------------- |
