@@ -15,9 +15,9 @@ import lightning as L
 import torch
 from torch import nn
 
+from conftest import REPO_ROOT
 from srlab.training.checkpointing import RunCheckpoint
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY_RUN = [
     "experiment=quick",
     "model.n_resblocks=1",

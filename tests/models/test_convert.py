@@ -2,19 +2,18 @@
 give those projects' own outputs."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from hydra.utils import instantiate
 
+from conftest import SHARED_DATA
 from srlab.data.io import read_image
 from srlab.models.convert import detect, unwrap
 from srlab.ops.convert import hwc, to_float
 from srlab.utils.errors import SRLabError
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 INTEROP = SHARED_DATA / "interop"
 FIXTURES = {
     "edsr_official_r16f64x2": "EDSR-PyTorch",
