@@ -20,9 +20,9 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import mod_crop
-from srlab.ops.convert import planes
-from srlab.ops.imresize import imresize
+from srlab.ops.convert import to_float
 from srlab.speed.common import AUTOCAST_DTYPES, machine_info, spread
 from srlab.speed.data_speed import draw_batches, loader_samples_per_s
 from srlab.speed.e2e_speed import plain_batches
@@ -229,7 +229,7 @@ def bench_export(cfg: DictConfig, train_cfg: DictConfig) -> Samples:
     net = instantiate(train_cfg.model)()
     scale = int(net.scale)
     images = [
-        imresize(planes(mod_crop(hr, scale)), scale=1 / scale).float().div_(255.0)[None]
+        to_float(bicubic_downscale(mod_crop(hr, scale), scale))[None]
         for hr in load_sets(["Set5"], []).values()
     ]
     log.info("ONNX export speed: %d Set5 images, x%d", len(images), scale)

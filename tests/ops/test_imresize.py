@@ -5,12 +5,11 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA as DATA
 from srlab.ops import imresize as imresize_module
 from srlab.ops.imresize import imresize
 from srlab.ops.imresize_numpy import imresize_numpy
 
-DATA = SHARED_DATA
 SET5 = ("baby", "bird", "butterfly", "head", "woman")
 SCALES = (1 / 2, 1 / 3, 1 / 4, 0.7, 1.5, 2, 3)
 # Every kind of pass: float32 exact (x2, x4 down and up), float32 with settled ties (1/3, 0.7,
