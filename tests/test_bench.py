@@ -109,7 +109,9 @@ def test_results_json_has_every_figure_with_median_and_spread(
     assert "| train_step_ratio_vs_plain |" in printed and "| x2 | 16² |" in printed
 
 
-def test_parts_measure_only_what_is_asked(tmp_path: Path) -> None:
+def test_parts_measure_only_what_is_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose(
             "bench",
@@ -131,6 +133,7 @@ def test_parts_measure_only_what_is_asked(tmp_path: Path) -> None:
         }
         assert set(results["setup"]) == {"resize"}
         assert not (tmp_path / "bench" / "train_runs").exists()
+        assert "| scale | LR size |" not in capsys.readouterr().out  # no empty inference table
 
         cfg.parts = ["resize", "speed"]
         with pytest.raises(SRLabError, match=r"\['speed'\] unknown"):

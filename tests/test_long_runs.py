@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+import pytest
 import torch
 from torch import nn
 
@@ -119,29 +120,40 @@ def wait_for_steps(run_dir: Path, process: subprocess.Popen, steps: int) -> None
     raise AssertionError(f"the run never reached step {steps}")
 
 
-def test_sigterm_saves_the_current_step_and_auto_resumes_to_max_steps(tmp_path: Path) -> None:
-    args = [
-        "trainer.max_steps=400",
-        "trainer.val_check_interval=1000",
-        "callbacks.model_checkpoint.every_n_train_steps=3",
-        f"hydra.run.dir={tmp_path}",
-    ]
+LONG_RUN = [
+    "trainer.max_steps=400",
+    "trainer.val_check_interval=1000",
+    "callbacks.model_checkpoint.every_n_train_steps=3",
+]
+
+
+def interrupt(run_dir: Path, signum: signal.Signals, *args: str) -> int:
+    """Start a long run in run_dir, send `signum` after step 3; the step it saved."""
     env = {**os.environ, "WANDB_MODE": "offline"}
     process = subprocess.Popen(
-        train_command(*args), cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        train_command(*LONG_RUN, *args, f"hydra.run.dir={run_dir}"), cwd=REPO_ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    wait_for_steps(tmp_path, process, 3)
-    process.send_signal(signal.SIGTERM)
+    wait_for_steps(run_dir, process, 3)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 128 + signal.SIGTERM, stderr[-2000:]
-    summary = summary_of(tmp_path)
-    assert summary["status"] == "interrupted" and summary["signal"] == "SIGTERM"
+    assert process.returncode == 128 + signum, stderr[-2000:]
+    summary = summary_of(run_dir)
+    assert summary["status"] == "interrupted" and summary["signal"] == signum.name
     stopped = summary["steps"]
     assert 3 <= stopped < 400
-    assert checkpoint_step(tmp_path / "checkpoints" / "last.ckpt") == stopped  # not an older one
+    assert checkpoint_step(run_dir / "checkpoints" / "last.ckpt") == stopped  # not an older one
+    return stopped
 
-    run(*args[:-1], "trainer.max_steps=20", "ckpt_path=auto", f"hydra.run.dir={tmp_path}")
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2])
+def test_ctrl_c_and_the_slurm_signals_save_the_current_step(tmp_path: Path, signum) -> None:
+    interrupt(tmp_path, signum)
+
+
+def test_sigterm_saves_the_current_step_and_auto_resumes_to_max_steps(tmp_path: Path) -> None:
+    interrupt(tmp_path, signal.SIGTERM)
+    run(*LONG_RUN, "trainer.max_steps=20", "ckpt_path=auto", f"hydra.run.dir={tmp_path}")
     final = summary_of(tmp_path)
     assert final["status"] == "completed" and final["steps"] == 20
     state = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
@@ -161,6 +173,15 @@ def test_a_sweep_run_again_skips_completed_jobs(tmp_path: Path) -> None:
     again = run(*sweep)
     assert again.stderr.count("already completed") + again.stdout.count("already completed") == 2
     assert {job: path.read_text() for job, path in summaries.items()} == before
+
+    # job 1 as a pre-empted job leaves it: the same command resumes it from its last.ckpt
+    summaries["1"].write_text(json.dumps({**summary_of(tmp_path / "1"), "status": "interrupted"}))
+    again = run(*sweep)
+    printed = again.stderr + again.stdout
+    assert printed.count("already completed") == 1
+    assert f"resuming from {tmp_path / '1' / 'checkpoints' / 'last.ckpt'}" in printed
+    assert summary_of(tmp_path / "1")["status"] == "completed"
+    assert summaries["0"].read_text() == before["0"]
 
 
 def test_a_value_of_the_wrong_type_fails_at_once_naming_the_key(tmp_path: Path) -> None:

@@ -95,10 +95,14 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *figures_table(results["figures"]),
         "",
-        "Medians over the repeats (min – max in brackets); output megapixels/s, "
-        f"tile {config['inference']['tile']} with overlap {config['inference']['tile_overlap']} "
-        "LR pixels.",
-        "",
-        *inference_table(results["figures"], config["inference"]),
+        "Medians over the repeats (min – max in brackets).",
     ]
+    if any(name.startswith("inference_") for name in results["figures"]):
+        lines += [
+            "Output megapixels/s, tile "
+            f"{config['inference']['tile']} with overlap {config['inference']['tile_overlap']} "
+            "LR pixels.",
+            "",
+            *inference_table(results["figures"], config["inference"]),
+        ]
     return "\n".join(lines)

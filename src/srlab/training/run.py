@@ -4,6 +4,7 @@ fit, and print the closing table. `python -m srlab.train` (and the speed bench) 
 from __future__ import annotations
 
 import logging
+import signal
 import time
 import warnings
 from pathlib import Path
@@ -126,7 +127,8 @@ def train(cfg: DictConfig) -> float | None:
             trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     except RunInterrupted as stop:
         log.warning("stopped by %s; resume with ckpt_path=auto in %s", stop, output_dir)
-        if callable(stop.previous):  # submitit's requeue, or the default Ctrl-C behaviour
+        # submitit's requeue; not Python's Ctrl-C handler, whose KeyboardInterrupt is a traceback
+        if callable(stop.previous) and stop.previous is not signal.default_int_handler:
             stop.previous(stop.signum, None)
         raise SystemExit(128 + stop.signum) from None
     except BaseException as error:
