@@ -39,7 +39,9 @@ class Preemption(L.Callback):
         self.received: int | None = None
         self.previous: dict[int, Any] = {}
 
-    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # After Lightning's own SIGTERM handler (registered just before training): that one
+        # only sets a flag, and its SIGTERMException at the end of a step would beat our save.
         self.received = None
         for signum in self.signals:
             self.previous[signum] = signal.signal(signum, self.record)
@@ -62,5 +64,6 @@ class Preemption(L.Callback):
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
+            if signal.getsignal(signum) == self.record:  # not if Lightning restored its own
+                signal.signal(signum, handler)
         self.previous = {}

@@ -15,13 +15,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from lightning.pytorch.plugins.environments import SLURMEnvironment
 from lightning.pytorch.utilities import rank_zero_only
-from lightning.pytorch.utilities.exceptions import MisconfigurationException
+from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from srlab.models.checkpoint import check_resumable
 from srlab.training.distributed import ddp_job
 from srlab.training.preemption import RunInterrupted
-from srlab.training.summary import mark_failed, print_run_table, read_summary
+from srlab.training.summary import mark_failed, mark_interrupted, print_run_table, read_summary
 from srlab.utils.entry import in_multirun
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import instantiate
@@ -131,6 +131,11 @@ def train(cfg: DictConfig) -> float | None:
         if callable(stop.previous) and stop.previous is not signal.default_int_handler:
             stop.previous(stop.signum, None)
         raise SystemExit(128 + stop.signum) from None
+    except SIGTERMException:  # before training started, where only Lightning's handler was set
+        log.warning("stopped by SIGTERM before training; ckpt_path=auto resumes %s", output_dir)
+        if rank_zero_only.rank == 0:
+            mark_interrupted(summary_path, "SIGTERM")
+        raise SystemExit(128 + signal.SIGTERM) from None
     except BaseException as error:
         if rank_zero_only.rank == 0:
             mark_failed(summary_path, error, wall_s=round(time.time() - started, 2))

@@ -33,6 +33,13 @@ def mark_failed(path: str | Path, error: BaseException, wall_s: float | None = N
     write_json(path, summary)
 
 
+def mark_interrupted(path: str | Path, signal_name: str) -> None:
+    """A signal stopped the run before its first step saved anything: keep what it had."""
+    summary = {"metrics": {}, "params": None, "steps": 0, **read_summary(path)}
+    summary.update(status="interrupted", signal=signal_name)
+    write_json(path, summary)
+
+
 def print_run_table(summary: dict[str, Any], scale: int, run_dir: Path | None = None) -> None:
     """Per validation set: bicubic and model PSNR/SSIM at the best validation."""
     metrics = summary.get("metrics", {})
