@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -141,3 +142,33 @@ def test_an_unknown_wandb_mode_is_a_user_error(tmp_path: Path) -> None:
     cfg = compose_train(tmp_path, ["logger.wandb.mode=sometimes"])
     with pytest.raises(SRLabError, match="logger.wandb.mode"):
         train(cfg)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_a_gpu_recipe_without_a_gpu_names_the_setting_before_any_data_error(tmp_path: Path) -> None:
+    done = run_module(
+        "srlab.train", "data=div2k", "trainer=gpu", f"paths.data_dir={tmp_path / 'nothing'}",
+        f"paths.log_dir={tmp_path}", exit_code=1,
+    )  # fmt: skip
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: trainer=gpu: no GPU here (No supported gpu backend found!); use trainer=cpu "
+        "(or trainer=ddp trainer.accelerator=cpu for DDP on CPU processes)"
+    )
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("sbatch") is not None, reason="this machine has SLURM")
+def test_the_slurm_launcher_without_slurm_is_one_line(tmp_path: Path) -> None:
+    done = run_module(
+        "srlab.train", "-m", "hydra/launcher=slurm", "model.n_feats=8,16",
+        f"paths.log_dir={tmp_path}", exit_code=1,
+    )  # fmt: skip
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "error: hydra/launcher=slurm: no SLURM on this machine (sbatch not found); "
+            "use hydra/launcher=parallel"
+        )
+    )
+    assert "Traceback" not in done.stderr

@@ -47,7 +47,7 @@ from srlab.utils.errors import SRLabError
 from srlab.utils.files import write_json
 from srlab.utils.hydra import compose_config, instantiate
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("srlab")  # not "__main__" under python -m
 Samples = dict[str, list[float]]
 UNITS = {
     "train_step_ratio_vs_plain": "Lightning / plain",

@@ -30,7 +30,7 @@ from srlab.utils.files import write_json
 from srlab.utils.hydra import instantiate
 from srlab.utils.tables import print_table
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("srlab")  # not "__main__" under python -m
 
 
 def evaluate(cfg: DictConfig) -> dict[str, dict[str, float]]:

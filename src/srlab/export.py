@@ -23,7 +23,7 @@ from srlab.models.onnx_net import OnnxNet
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
 
-log = logging.getLogger("srlab")
+log = logging.getLogger("srlab")  # not "__main__" under python -m
 REQUIRED = {
     "ckpt_path": "ckpt_path=<run>/checkpoints/last.ckpt",
     "output": "output=<file to write, e.g. net_x2.onnx>",

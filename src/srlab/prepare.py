@@ -25,7 +25,7 @@ from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
 from srlab.utils.tables import print_table
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("srlab")  # not "__main__" under python -m
 MAX_DEFAULT_WORKERS = 8
 
 

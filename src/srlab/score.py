@@ -31,7 +31,7 @@ from srlab.utils.errors import SRLabError
 from srlab.utils.files import write_json
 from srlab.utils.tables import print_table
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("srlab")  # not "__main__" under python -m
 
 
 def score(cfg: DictConfig) -> dict:

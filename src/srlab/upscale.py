@@ -44,7 +44,7 @@ from srlab.utils.device import pick_device
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
 
-log = logging.getLogger("srlab")
+log = logging.getLogger("srlab")  # not "__main__" under python -m
 
 
 @torch.inference_mode()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,9 @@ def lightning_steps_per_s(cfg: DictConfig, warmup_steps: int, steps: int) -> flo
     """Run `srlab.training.run.train(cfg)` (a config from `lightning_config`) and time its steps."""
     from srlab.training.run import train
 
-    train(cfg)
+    with warnings.catch_warnings():  # the timed runs have no validation by design
+        warnings.filterwarnings("ignore", message=r".*but have no `val_dataloader`")
+        train(cfg)
     timed = json.loads(Path(cfg.callbacks.step_timer.path).read_text())
     if timed.get("validations"):
         raise RuntimeError("validation ran inside the timed training steps")
