@@ -135,6 +135,8 @@ def test_a_failing_job_does_not_stop_the_sweep_which_exits_1_and_compare_marks_i
     done = run_module("srlab.train", "-m", *sweep, exit_code=1)  # 51: not a multiple of 2
     (sweep_dir,) = (tmp_path / "train" / "multiruns").iterdir()
     assert f"{sweep_dir / '1'}: SRLabError: data.patch_size=51" in done.stderr  # named at the end
+    assert done.stdout.startswith(f"sweep directory: {sweep_dir}\n")
+    assert f"sweep: 2 job(s) in {sweep_dir}; side by side: python -m srlab.compare" in done.stdout
     summaries = [json.loads((sweep_dir / n / "summary.json").read_text()) for n in "01"]
     assert summaries[0]["status"] == "completed"
     assert summaries[1]["status"] == "failed" and "data.patch_size=51" in summaries[1]["error"]

@@ -70,7 +70,9 @@ def compare_runs(
         comparison.files[name] = output / name
     print_comparison(comparison, title)
     console().print(
-        f"wrote {', '.join(str(path) for path in comparison.files.values())}", highlight=False
+        f"wrote {', '.join(str(path) for path in comparison.files.values())}",
+        highlight=False,
+        soft_wrap=True,  # one line, whole paths, whatever the width
     )
     return comparison
 

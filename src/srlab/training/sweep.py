@@ -1,5 +1,6 @@
-"""The end of a sweep: a sweep in which any job failed exits non-zero, after the others ran,
-and names the failed jobs in its last lines (with the first real error of each)."""
+"""A sweep prints its directory at the start and at the end. A sweep in which any job failed
+exits non-zero, after the others ran, and names the failed jobs in its last lines (with the
+first real error of each)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,18 @@ def failed_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
 
 
 class SweepReport(Callback):
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        console().print(f"sweep directory: {config.hydra.sweep.dir}", markup=False)
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        failed = failed_jobs(Path(config.hydra.sweep.dir))
+        sweep_dir = Path(config.hydra.sweep.dir)
+        jobs = len(list(sweep_dir.glob("*/summary.json")))
+        compare = f"python -m srlab.compare {sweep_dir}"
+        console().print(
+            f"sweep: {jobs} job(s) in {sweep_dir}; side by side: {compare}",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        failed = failed_jobs(sweep_dir)
         if not failed:
             return
         out = console(stderr=True)
