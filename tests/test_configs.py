@@ -127,6 +127,8 @@ def swept_jobs(params: DictConfig | None) -> list[list[str]]:
 # --- one check per group: compose conf/train.yaml with <group>=<option>, build that node ------
 def check_model(option: str, where: list[str]) -> None:
     build_module(compose_train([f"model={option}"], where))
+    if option != "bicubic":  # the reference, never trained; any other family with make train's
+        build_module(compose_train(["experiment=quick", f"model={option}"], where))
 
 
 def check_module(group: str, option: str, where: list[str]) -> None:
@@ -220,6 +222,13 @@ def test_every_experiment_composes_and_builds_what_each_of_its_jobs_runs(
     build_trainer(cfg.trainer)
     for job in swept_jobs(cfg.hydra.sweeper.get("params")):
         build_module(compose_train([f"experiment={experiment}", *job], where))
+
+
+def test_a_key_the_class_does_not_take_is_named_with_how_to_drop_it(where: list[str]) -> None:
+    with pytest.raises(
+        SRLabError, match=r"model\.upsampler is not a setting of .*RCAN \(it takes "
+    ):
+        compose_train(["model=rcan", "+model.upsampler=deconv"], where)
 
 
 @pytest.mark.parametrize("name", ENTRY_CONFIGS)

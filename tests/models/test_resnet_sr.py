@@ -9,7 +9,9 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from torch import nn
 
+from srlab.models.rcan import RCAN
 from srlab.models.resnet_sr import ResNetSR, count_parameters
+from srlab.models.srresnet import SRResNet
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import config_dir
 
@@ -86,6 +88,16 @@ def test_global_skip_with_zero_tail_is_exactly_the_bicubic_upscale(scale, mean_s
     zero_(net.tail)
     x = torch.rand(2, 3, 6, 9)
     bicubic = F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
+    torch.testing.assert_close(net(x), bicubic, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("family", [RCAN, SRResNet])
+def test_the_other_families_global_skip_is_the_same_bicubic(family):
+    sizes = {"n_resgroups": 1, "reduction": 4} if family is RCAN else {}
+    net = family(scale=3, global_skip=True, **sizes, **TINY)
+    zero_(net.tail)
+    x = torch.rand(2, 3, 6, 9)
+    bicubic = F.interpolate(x, scale_factor=3, mode="bicubic", align_corners=False)
     torch.testing.assert_close(net(x), bicubic, rtol=0, atol=0)
 
 

@@ -16,6 +16,7 @@ from srlab.models.resnet_sr import (
     DIV2K_RGB_MEAN,
     PixelShuffleUpsampler,
     ResBlock,
+    bicubic_upscale,
     check_img_range,
     check_scale,
     from_net_range,
@@ -80,6 +81,7 @@ class RCAN(nn.Module):
         mean_shift: bool = True,
         rgb_mean: Sequence[float] = DIV2K_RGB_MEAN,
         img_range: float = 1.0,
+        global_skip: bool = False,
     ):
         """
         Args:
@@ -93,6 +95,7 @@ class RCAN(nn.Module):
             mean_shift: subtract rgb_mean from the input and add it back to the output.
             rgb_mean: the RGB mean on the [0, 1] scale (DIV2K's by default; RGB nets only).
             img_range: the body works on (x - mean) * img_range: 255 for weights trained on 0-255.
+            global_skip: add the bicubic upscale of the input (not in the paper; off by default).
         """
         super().__init__()
         check_scale(scale, "pixelshuffle")
@@ -104,6 +107,7 @@ class RCAN(nn.Module):
                 "channel attention squeezes n_feats to n_feats // reduction channels"
             )
         self.img_range = img_range
+        self.global_skip = global_skip
         self.register_buffer("rgb_mean", mean_buffer(rgb_mean, mean_shift, n_colors))
         self.head = nn.Conv2d(n_colors, n_feats, 3, padding=1)
         self.body = nn.Sequential(
@@ -121,4 +125,5 @@ class RCAN(nn.Module):
         features = self.head(to_net_range(x, self.rgb_mean, self.img_range))
         features = features + self.body(features)  # long skip over all the groups
         y = self.tail(self.upsample(features))
-        return from_net_range(y, self.rgb_mean, self.img_range)
+        offset = bicubic_upscale(x, self.scale) if self.global_skip else self.rgb_mean
+        return from_net_range(y, offset, self.img_range)

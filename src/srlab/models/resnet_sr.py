@@ -128,6 +128,11 @@ def to_net_range(x: torch.Tensor, rgb_mean: torch.Tensor, img_range: float) -> t
     return x if img_range == 1 else x * img_range
 
 
+def bicubic_upscale(x: torch.Tensor, scale: int) -> torch.Tensor:
+    """What a global skip adds: the net then only learns the detail bicubic misses."""
+    return F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
+
+
 def from_net_range(y: torch.Tensor, offset: torch.Tensor, img_range: float) -> torch.Tensor:
     """The body's output back on the [0, 1] scale: y / img_range + offset (the mean)."""
     return (y if img_range == 1 else y / img_range) + offset
@@ -189,11 +194,8 @@ class ResNetSR(nn.Module):
         features = self.head(to_net_range(x, self.rgb_mean, self.img_range))
         features = features + self.body(features)  # the body learns the residual: y = x + F(x)
         y = self.tail(self.upsample(features))
-        if self.global_skip:
-            # The net then only learns the detail bicubic misses (a zero-mean residual).
-            bicubic = F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
-            return from_net_range(y, bicubic, self.img_range)
-        return from_net_range(y, self.rgb_mean, self.img_range)
+        offset = bicubic_upscale(x, self.scale) if self.global_skip else self.rgb_mean
+        return from_net_range(y, offset, self.img_range)
 
 
 def count_parameters(net: nn.Module) -> int:

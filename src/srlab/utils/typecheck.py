@@ -46,6 +46,12 @@ def check_node(node: DictConfig, where: str) -> None:
             check_node(value, f"{where}.{key}")
         elif parameters and key in parameters:
             check_value(f"{where}.{key}", value, parameters[key])
+        elif parameters and not takes_any_keyword(parameters):
+            # e.g. experiment=quick's model.global_skip with a model that has no such setting
+            raise SRLabError(
+                f"{where}.{key} is not a setting of {node._target_} (it takes "
+                f"{', '.join(parameters)}); drop it with ~{where}.{key}"
+            )
 
 
 def signature_of(node: DictConfig) -> dict[str, inspect.Parameter]:
@@ -57,6 +63,10 @@ def signature_of(node: DictConfig) -> dict[str, inspect.Parameter]:
         return dict(inspect.signature(function).parameters)
     except Exception:  # noqa: BLE001 - an unknown target is Hydra's error to report
         return {}
+
+
+def takes_any_keyword(parameters: dict[str, inspect.Parameter]) -> bool:
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def check_value(key: str, value: Any, parameter: inspect.Parameter) -> None:
