@@ -186,16 +186,23 @@ class JobClock(L.Callback):
 
 
 class ValidatedImages(L.Callback):
-    """Per rank, the images each validation scored, and the count of images its PSNR metric
-    holds (before the ranks are summed): `folder/rank<R>.json` = {"<step>": {"names": [...],
-    "psnr_images": {"<set>": n}}}."""
+    """Per rank, the images each validation scored, the count of images its PSNR metric holds
+    (before the ranks are summed) and the net's batch-norm classes: `folder/rank<R>.json` =
+    {"<step>": {"names": [...], "psnr_images": {"<set>": n}, "norms": [...]}}."""
 
     def __init__(self, folder: str):
         self.folder = Path(folder)
         self.validations: dict[str, dict[str, Any]] = {}
 
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.validations[str(trainer.global_step)] = {"names": [], "psnr_images": {}}
+        norms = {
+            type(m).__name__
+            for m in pl_module.modules()
+            if isinstance(m, torch.nn.BatchNorm2d | torch.nn.SyncBatchNorm)
+        }
+        self.validations[str(trainer.global_step)] = {
+            "names": [], "psnr_images": {}, "norms": sorted(norms),
+        }  # fmt: skip
 
     def on_validation_batch_end(
         self,

@@ -145,7 +145,7 @@ def test_a_failing_job_does_not_stop_the_sweep_which_exits_1_and_compare_marks_i
     assert any("failed" in row for row in rows[1:]) and any("completed" in row for row in rows[1:])
 
 
-def test_ddp_on_two_cpu_processes_logs_what_a_single_process_eval_of_its_checkpoint_gives(
+def test_ddp_on_two_cpu_processes_with_batch_norm_logs_what_a_single_process_eval_gives(
     tmp_path: Path,
 ) -> None:
     run_module(
@@ -157,6 +157,7 @@ def test_ddp_on_two_cpu_processes_logs_what_a_single_process_eval_of_its_checkpo
         "trainer.max_steps=4",
         "logger=csv",
         "model.n_resblocks=1",
+        "model.norm=batch",  # SyncBatchNorm on GPUs; torch has none for CPU processes
         "~trainer.limit_val_batches",
         f"paths.log_dir={tmp_path}",
         callback_override("validated", ValidatedImages, folder=tmp_path / "validated"),
@@ -172,6 +173,7 @@ def test_ddp_on_two_cpu_processes_logs_what_a_single_process_eval_of_its_checkpo
         names = [rank[step]["names"] for rank in ranks]
         assert all(names) and sorted(names[0] + names[1]) == SET5_NAMES, (step, names)
         assert [rank[step]["psnr_images"] for rank in ranks] == [{"Set5": len(n)} for n in names]
+        assert [rank[step]["norms"] for rank in ranks] == [["BatchNorm2d"]] * 2
     logged = json.loads((run / "summary.json").read_text())["history"][-1]["val/Set5/psnr"]
 
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):

@@ -169,6 +169,19 @@ class SRModule(L.LightningModule):
 
     def on_validation_epoch_start(self) -> None:
         self.comparisons: list = []
+        if self.trainer.world_size > 1:
+            # Without SyncBatchNorm (torch has none for DDP on CPU) each rank's batch-norm
+            # statistics differ: validate, and checkpoint, their mean on every rank.
+            for statistic in batch_norm_statistics({self.net, self.eval_net}):
+                statistic.copy_(self.trainer.strategy.reduce(statistic.clone(), reduce_op="mean"))
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["srlab"] = {"net_config": self.net_config, "scale": self.scale}
+
+
+def batch_norm_statistics(nets: set[nn.Module]) -> list[torch.Tensor]:
+    """The running means and variances of the nets' batch-norm layers."""
+    layers = [
+        m for net in nets for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+    ]
+    return [s for m in layers if m.track_running_stats for s in (m.running_mean, m.running_var)]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from lightning.pytorch.plugins.environments import SLURMEnvironment
@@ -71,7 +72,11 @@ def build_trainer(cfg: DictConfig, callbacks: list[Any], loggers: list[Any]) -> 
         plugins.append(SLURMEnvironment(auto_requeue=False))
     try:
         return instantiate(
-            cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=plugins
+            cfg.trainer,
+            callbacks=callbacks,
+            logger=loggers or False,
+            plugins=plugins,
+            **cpu_batch_norm(cfg.trainer),
         )
     except InstantiationException as error:
         cause = error.__cause__
@@ -82,6 +87,18 @@ def build_trainer(cfg: DictConfig, callbacks: list[Any], loggers: list[Any]) -> 
             f"trainer={choices.get('trainer', cfg.trainer.accelerator)}: no GPU here ({cause}); "
             "use trainer=cpu (or trainer=ddp trainer.accelerator=cpu for DDP on CPU processes)"
         ) from None
+
+
+def cpu_batch_norm(trainer: DictConfig) -> dict[str, bool]:
+    """torch's SyncBatchNorm runs on GPUs only: DDP on CPU processes (trainer=ddp
+    trainer.accelerator=cpu) keeps each process's own batch statistics, and says so."""
+    accelerator = trainer.get("accelerator")
+    on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+    if not (trainer.get("sync_batchnorm") and on_cpu):
+        return {}
+    if rank_zero_only.rank == 0:
+        log.info("trainer.sync_batchnorm: off on CPU (SyncBatchNorm needs GPUs); BN per process")
+    return {"sync_batchnorm": False}
 
 
 def log_run_config(trainer: L.Trainer, cfg: DictConfig, module: L.LightningModule) -> None:
