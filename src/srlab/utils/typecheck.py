@@ -47,7 +47,7 @@ def check_node(node: DictConfig, where: str) -> None:
         elif parameters and key in parameters:
             check_value(f"{where}.{key}", value, parameters[key])
         elif parameters and not takes_any_keyword(parameters):
-            # e.g. experiment=quick's model.global_skip with a model that has no such setting
+            # e.g. +model.upsampler=deconv with model=rcan: one line, not Hydra's TypeError
             raise SRLabError(
                 f"{where}.{key} is not a setting of {node._target_} (it takes "
                 f"{', '.join(parameters)}); drop it with ~{where}.{key}"
