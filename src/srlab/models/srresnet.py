@@ -49,4 +49,4 @@ class SRResNet(nn.Module):
         features = self.head(x)
         features = features + self.body(features)  # the body learns the residual
         y = self.tail(self.upsample(features))
-        return y + bicubic_upscale(x, self.scale) if self.global_skip else y
+        return (y + bicubic_upscale(x, self.scale)) if self.global_skip else y
