@@ -14,7 +14,7 @@ from srlab.bench import bench
 from srlab.data.datasets import TrainPatches
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import mod_crop, read_image
-from srlab.ops.convert import to_levels
+from srlab.ops.pixels import to_uint8
 from srlab.speed.common import spread
 from srlab.speed.e2e_speed import plain_batches
 from srlab.speed.train_speed import steady_steps_per_s
@@ -170,7 +170,7 @@ def test_plain_loop_batches_are_aligned_pairs_of_the_cached_whole_image_lr() -> 
         return np.ascontiguousarray(image[:, ::-1] if flip else image)
 
     for lr, hr_patch in zip(batch["lr"], batch["hr"], strict=True):
-        lr, hr_patch = to_levels(lr), to_levels(hr_patch)
+        lr, hr_patch = to_uint8(lr), to_uint8(hr_patch)
         matches = [
             np.array_equal(
                 bicubic_downscale(undo(hr_patch, flip, turns), 2)[3:-3, 3:-3],

@@ -16,15 +16,15 @@ from hydra import compose, initialize_config_dir
 from conftest import REPO_ROOT, compose_train
 from srlab.data.sets import BenchmarkSet
 from srlab.export import export
-from srlab.models.checkpoint import load_net
-from srlab.models.export import export_metadata, export_net
-from srlab.models.inference import super_resolve
-from srlab.models.onnx_net import OnnxNet, read_metadata
 from srlab.models.resnet_sr import ResNetSR
-from srlab.ops.convert import to_float, to_levels
+from srlab.ops.inference import super_resolve
+from srlab.ops.pixels import to_float, to_uint8
 from srlab.train import train
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import asset_dir, config_dir
+from srlab.weights.exporters import export_metadata, export_net
+from srlab.weights.loading import load_net
+from srlab.weights.onnx_net import OnnxNet, read_metadata
 
 
 def compose_export(tmp_path: Path, *overrides: str):
@@ -56,7 +56,7 @@ def onnx_file(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 
 def levels(sr: torch.Tensor) -> np.ndarray:
-    return to_levels(sr[0]).astype(np.int16)
+    return to_uint8(sr[0]).astype(np.int16)
 
 
 def test_onnxruntime_gives_the_checkpoints_uint8_output_on_set5(

@@ -17,8 +17,8 @@ import torch
 
 from conftest import REPO_ROOT, compose_train, run_module
 from srlab.train import train
-from srlab.training import loggers
-from srlab.training.checkpoint_io import AtomicCheckpointIO
+from srlab.training.loggers import wandb as wandb_logger
+from srlab.training.checkpoints import AtomicCheckpointIO
 from srlab.utils.errors import SRLabError
 
 NAN_TERM = "+module.loss.terms.nan={_target_:conftest.NaNEveryOtherStep}"
@@ -126,9 +126,9 @@ def test_unreachable_wandb_trains_offline_and_says_so_once(
     monkeypatch.delenv("WANDB_MODE")
     monkeypatch.setenv("WANDB_API_KEY", "x" * 40)  # a key, but no server behind the URL
     monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
-    monkeypatch.setattr(loggers, "SAID_OFFLINE", set())  # earlier tests said it in this process
+    monkeypatch.setattr(wandb_logger, "SAID_OFFLINE", set())  # earlier tests said it in this process
     cfg = compose_train(tmp_path, ["trainer.max_steps=2", "trainer.val_check_interval=2"])
-    with caplog.at_level(logging.WARNING, logger="srlab.training.loggers"):
+    with caplog.at_level(logging.WARNING, logger="srlab.training.loggers.wandb"):
         train(cfg)
     offline = [r for r in caplog.records if "W&B offline" in r.getMessage()]
     assert len(offline) == 1 and "unreachable" in offline[0].getMessage()

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from conftest import REPO_ROOT
-from srlab.training.checkpointing import RunCheckpoint
+from srlab.training.checkpoints import RunCheckpoint
 
 TINY_RUN = [
     "experiment=quick",

@@ -11,13 +11,13 @@ from hydra import compose, initialize_config_dir
 
 from conftest import compose_train
 from srlab.data.io import read_image
-from srlab.models.checkpoint import load_net
-from srlab.models.inference import super_resolve
-from srlab.ops.convert import to_float
+from srlab.ops.inference import super_resolve
+from srlab.ops.pixels import to_float
 from srlab.train import train
 from srlab.upscale import upscale
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import config_dir
+from srlab.weights.loading import load_net
 
 
 def compose_upscale(tmp_path: Path, *overrides: str):

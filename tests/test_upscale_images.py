@@ -17,13 +17,13 @@ from rich.progress import Task
 
 import srlab
 from srlab.data.photos import encode_png16, png_header, read_photo
-from srlab.models.checkpoint import load_net
-from srlab.models.inference import super_resolve
-from srlab.ops.convert import to_float, to_levels
 from srlab.ops.imresize import imresize
+from srlab.ops.inference import super_resolve
+from srlab.ops.pixels import to_float, to_uint8
 from srlab.upscale import ImagesPerSecond, upscale
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import compose_config, instantiate
+from srlab.weights.loading import load_net
 
 SET5 = Path(srlab.__file__).parent / "assets" / "Set5"
 NET_CONFIG = {
@@ -84,7 +84,7 @@ def test_rgba_keeps_its_alpha_upscaled_by_the_exact_bicubic(tmp_path: Path, chec
     assert out.shape == (48, 64, 4)
     expected_alpha = imresize(torch.from_numpy(alpha / 255.0), scale=2).clamp(0, 1)
     assert (out[..., 3] == expected_alpha.mul(255).round().numpy().astype(np.uint8)).all()
-    assert (out[..., :3] == to_levels(net_sr(checkpoint, color))).all()  # the net saw RGB only
+    assert (out[..., :3] == to_uint8(net_sr(checkpoint, color))).all()  # the net saw RGB only
 
 
 def test_16bit_png_comes_out_16bit_from_the_float_sr(tmp_path: Path, checkpoint: Path):
@@ -132,7 +132,7 @@ def test_gray_stays_gray_at_8_and_16_bits(tmp_path: Path, checkpoint: Path):
     written = run(tmp_path, checkpoint, tmp_path)
     modes = {path.name: Image.open(path).mode for path in written}
     assert modes == {"gray.png": "L", "gray16.png": "I;16"}
-    expected = to_levels(net_sr(checkpoint, gray[..., None]))[..., 0]
+    expected = to_uint8(net_sr(checkpoint, gray[..., None]))[..., 0]
     assert (np.asarray(Image.open(written[0])) == expected).all()
 
 
@@ -143,7 +143,7 @@ def test_jpeg_with_exif_orientation_6_comes_out_upright(tmp_path: Path, checkpoi
     [written] = run(tmp_path, checkpoint, tmp_path / "phone.jpg")
     upright = np.asarray(ImageOps.exif_transpose(Image.open(tmp_path / "phone.jpg")))
     assert upright.shape == (32, 24, 3)
-    assert (np.asarray(Image.open(written)) == to_levels(net_sr(checkpoint, upright))).all()
+    assert (np.asarray(Image.open(written)) == to_uint8(net_sr(checkpoint, upright))).all()
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -243,9 +243,9 @@ def test_scale_is_the_checkpoints_and_another_one_is_refused(tmp_path: Path, che
 def test_self_ensemble_reaches_super_resolve(tmp_path: Path, checkpoint: Path):
     Image.fromarray(crop("bird.png")).save(tmp_path / "bird.png")
     [written] = run(tmp_path, checkpoint, tmp_path / "bird.png", "self_ensemble=true")
-    expected = to_levels(net_sr(checkpoint, crop("bird.png"), self_ensemble=True))
+    expected = to_uint8(net_sr(checkpoint, crop("bird.png"), self_ensemble=True))
     assert (np.asarray(Image.open(written)) == expected).all()
-    assert not (expected == to_levels(net_sr(checkpoint, crop("bird.png")))).all()
+    assert not (expected == to_uint8(net_sr(checkpoint, crop("bird.png")))).all()
 
 
 def test_a_corrupt_input_names_the_file(tmp_path: Path, checkpoint: Path):
@@ -271,5 +271,5 @@ def test_an_8bit_image_gives_the_levels_eval_gives(tmp_path: Path, checkpoint: P
     [written] = run(tmp_path, checkpoint, tmp_path / "baby.png")
     lr = to_float(crop("baby.png"))[None]
     with torch.inference_mode():
-        expected = to_levels(super_resolve(load_net(checkpoint), lr, 2)[0])
+        expected = to_uint8(super_resolve(load_net(checkpoint), lr, 2)[0])
     assert (np.asarray(Image.open(written)) == expected).all()

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure  # not pyplot: no GUI backend to pick
 
 import srlab
 from srlab.data.io import mod_crop, read_image, write_image
-from srlab.models.checkpoint import load_net
-from srlab.ops.convert import as_batch, hwc, planes
+from srlab.weights.loading import load_net
+from srlab.ops.pixels import as_batch, hwc, planes
 from srlab.ops.imresize import imresize
 from srlab.ops.quality import psnr
 from srlab.reporting.plots import figure_png

@@ -4,7 +4,7 @@ Writes logs/bench/<time>/results.json and prints a Markdown table: each figure's
 spread over `repeats` runs, the machine and the configuration. Speeds are measured side by side
 in one process (Lightning and the plain loop alternate), so that their ratios hold on a busy
 machine even when the absolute numbers do not. What each figure includes: `results["setup"]`
-and the docstrings of srlab/benchmarks/.
+and the docstrings of srlab/speed/.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import mod_crop
-from srlab.ops.convert import to_float
+from srlab.ops.pixels import to_float
 from srlab.speed.common import AUTOCAST_DTYPES, machine_info, spread
 from srlab.speed.data_speed import draw_batches, loader_samples_per_s
 from srlab.speed.e2e_speed import plain_batches

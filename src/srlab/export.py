@@ -5,9 +5,9 @@
 
 The file takes float32 RGB (N, 3, H, W) in [0, 1] and gives (N, 3, sH, sW), with N, H and W
 dynamic; it holds the EMA weights when the run kept them (use_ema=true), and says its scale and
-the srlab version in its metadata (srlab.models.export). `ckpt_path` is what `load_net` reads:
+the srlab version in its metadata (srlab.weights.exporters). `ckpt_path` is what `load_net` reads:
 an srlab checkpoint, or another project's published weights. srlab runs an .onnx file as a net
-(`srlab.models.onnx_net.OnnxNet`): `python -m srlab.upscale ckpt_path=net_x2.onnx ...`.
+(`srlab.weights.onnx_net.OnnxNet`): `python -m srlab.upscale ckpt_path=net_x2.onnx ...`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from srlab.models.checkpoint import EMA_PREFIX, load_net, read_checkpoint
-from srlab.models.export import FORMATS, MIN_OPSET, export_metadata, export_net
-from srlab.models.onnx_net import OnnxNet
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
+from srlab.weights.exporters import FORMATS, MIN_OPSET, export_metadata, export_net
+from srlab.weights.files import read_checkpoint
+from srlab.weights.loading import EMA_PREFIX, load_net
+from srlab.weights.onnx_net import OnnxNet
 
 log = logging.getLogger("srlab")  # not "__main__" under python -m
 REQUIRED = {

@@ -7,7 +7,8 @@ Files are matched by name: an SR file `baby.png` goes with the HR `baby.png` (an
 SR names may also carry what SR tools append to the HR name, in any combination: `x4`, `_x4`,
 `-x4`, `_SR` (EDSR's `baby_x4_SR.png`, DIV2K's `0801x4.png`). HR is mod-cropped to the scale
 and both are scored by the protocol (Y channel, `scale` pixels shaved). A gray HR image is
-scored on its gray values; an RGB result for it is made gray as eval makes it (benchmarks.py).
+scored on its gray values; an RGB result for it is made gray as eval makes it
+(`srlab.ops.inference.super_resolve`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from torch import Tensor
 
 from srlab.data.io import list_images, mod_crop, read_image
 from srlab.ops.color import gray_from_rgb
-from srlab.ops.convert import as_batch
+from srlab.ops.pixels import as_batch
 from srlab.ops.quality import psnr, ssim
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError

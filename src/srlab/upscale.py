@@ -36,13 +36,13 @@ from rich.progress import (
 from rich.text import Text
 
 from srlab.data.photos import FORMATS, Format, Photo, find_photos, read_photo, write_photo
-from srlab.models.checkpoint import load_net
-from srlab.models.inference import super_resolve
-from srlab.ops.convert import hwc, planes
 from srlab.ops.imresize import imresize
+from srlab.ops.inference import super_resolve
+from srlab.ops.pixels import hwc, planes
 from srlab.utils.device import pick_device
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
+from srlab.weights.loading import load_net
 
 log = logging.getLogger("srlab")  # not "__main__" under python -m
 

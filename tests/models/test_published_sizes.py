@@ -5,7 +5,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from srlab.models.resnet_sr import count_parameters
+from srlab.ops.cost import count_parameters
 from srlab.utils.hydra import config_dir, instantiate
 
 # Mean shifts excluded (srlab keeps the mean in a buffer, not a parameter).

@@ -10,8 +10,9 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from srlab.models.rcan import RCAN
-from srlab.models.resnet_sr import ResNetSR, count_parameters
+from srlab.models.resnet_sr import ResNetSR
 from srlab.models.srresnet import SRResNet
+from srlab.ops.cost import count_parameters
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import config_dir
 

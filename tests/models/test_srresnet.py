@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from srlab.models.resnet_sr import count_parameters
 from srlab.models.srresnet import SRResNet
+from srlab.ops.cost import count_parameters
 
 TINY = {"n_resblocks": 2, "n_feats": 8}
 

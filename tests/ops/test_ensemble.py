@@ -9,8 +9,8 @@ from torch import nn
 
 from srlab.data.io import read_image
 from srlab.models.resnet_sr import ResNetSR
-from srlab.ops.convert import to_float
 from srlab.ops.ensemble import TRANSFORMS, self_ensemble
+from srlab.ops.pixels import to_float
 
 
 @pytest.fixture

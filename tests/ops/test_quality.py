@@ -17,7 +17,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from conftest import BENCHMARKS
 from srlab.ops.color import rgb_to_y, scoring_channel
-from srlab.ops.quality import psnr, shave, ssim, to_levels
+from srlab.ops.quality import as_float64_levels, psnr, shave, ssim
 
 SCALE = 2
 BORDER = SCALE
@@ -156,13 +156,13 @@ def test_float_input_is_scored_as_its_uint8_quantization():
     # Within 0.4 levels of the uint8 image, so the quantization gives the uint8 image back.
     jitter = (torch.rand(sr_uint8.shape, generator=generator) - 0.5) * 0.8 / 255
     sr_float = (sr_uint8 / 255 + jitter).float()
-    assert torch.equal(to_levels(sr_float), sr_uint8.double())
+    assert torch.equal(as_float64_levels(sr_float), sr_uint8.double())
     assert psnr(sr_float, hr_uint8, BORDER).item() == psnr(sr_uint8, hr_uint8, BORDER).item()
     assert ssim(sr_float, hr_uint8, BORDER).item() == ssim(sr_uint8, hr_uint8, BORDER).item()
 
 
 def test_float_input_is_clamped_to_the_unit_range():
-    levels = to_levels(torch.tensor([-0.3, 0.0, 0.5, 1.0, 1.7]))
+    levels = as_float64_levels(torch.tensor([-0.3, 0.0, 0.5, 1.0, 1.7]))
     assert levels.tolist() == [0.0, 0.0, 128.0, 255.0, 255.0]
     assert levels.dtype == torch.float64
 

@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 
 from conftest import SHARED_DATA, compose_train, needs_shared_data
 from srlab.data.io import read_image
-from srlab.ops.convert import hwc, to_float
+from srlab.ops.pixels import hwc, to_float
 from srlab.utils.errors import SRLabError
 
 INTEROP = SHARED_DATA / "interop"

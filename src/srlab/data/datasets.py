@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 from srlab.data.cache import cached_array
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
 from srlab.data.io import mod_crop
-from srlab.ops.convert import to_float
+from srlab.ops.pixels import to_float
 
 
 def d4_augmentation() -> A.Compose:

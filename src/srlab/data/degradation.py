@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from srlab.ops.convert import hwc, planes
 from srlab.ops.imresize import imresize
+from srlab.ops.pixels import hwc, planes
 
 
 def bicubic_downscale(hr: np.ndarray, scale: int) -> np.ndarray:

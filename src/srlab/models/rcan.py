@@ -12,14 +12,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from srlab.models.resnet_sr import (
+from srlab.models.blocks import (
     DIV2K_RGB_MEAN,
     PixelShuffleUpsampler,
     ResBlock,
-    bicubic_upscale,
     check_img_range,
     check_scale,
     from_net_range,
+    interpolate_bicubic,
     mean_buffer,
     to_net_range,
 )
@@ -125,5 +125,5 @@ class RCAN(nn.Module):
         features = self.head(to_net_range(x, self.rgb_mean, self.img_range))
         features = features + self.body(features)  # long skip over all the groups
         y = self.tail(self.upsample(features))
-        offset = bicubic_upscale(x, self.scale) if self.global_skip else self.rgb_mean
+        offset = interpolate_bicubic(x, self.scale) if self.global_skip else self.rgb_mean
         return from_net_range(y, offset, self.img_range)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from srlab.models.resnet_sr import PixelShuffleUpsampler, ResBlock, bicubic_upscale, check_scale
+from srlab.models.blocks import PixelShuffleUpsampler, ResBlock, check_scale, interpolate_bicubic
 
 
 class SRResNet(nn.Module):
@@ -49,4 +49,4 @@ class SRResNet(nn.Module):
         features = self.head(x)
         features = features + self.body(features)  # the body learns the residual
         y = self.tail(self.upsample(features))
-        return (y + bicubic_upscale(x, self.scale)) if self.global_skip else y
+        return (y + interpolate_bicubic(x, self.scale)) if self.global_skip else y

@@ -20,7 +20,7 @@ SSIM_K1 = 0.01
 SSIM_K2 = 0.03
 
 
-def to_levels(image: Tensor) -> Tensor:
+def as_float64_levels(image: Tensor) -> Tensor:
     """The image as float64 0-255 levels, the way a saved PNG holds them.
 
     uint8 is taken as is. Float is taken as [0, 1] and quantized, round(clamp(x, 0, 1) * 255),
@@ -79,7 +79,7 @@ def _scored_pair(sr: Tensor, hr: Tensor, border: int, y_channel: bool) -> tuple[
             "sr and hr must be (B, C, H, W) batches of the same shape; "
             f"got sr {tuple(sr.shape)} and hr {tuple(hr.shape)}"
         )
-    sr, hr = to_levels(sr), to_levels(hr)
+    sr, hr = as_float64_levels(sr), as_float64_levels(hr)
     if y_channel:
         sr, hr = scoring_channel(sr), scoring_channel(hr)
     return shave(sr, border), shave(hr, border)

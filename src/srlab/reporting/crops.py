@@ -10,7 +10,7 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from srlab.data.io import read_image
-from srlab.ops.convert import as_batch
+from srlab.ops.pixels import as_batch
 from srlab.ops.quality import psnr
 from srlab.reporting.runs import Run, bicubic_psnr
 from srlab.reporting.table import Comparison

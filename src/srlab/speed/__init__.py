@@ -1,6 +1,7 @@
 """Measurements behind `python -m srlab.bench`, one concern per module.
 
 common.py (statistics, machine, device), train_speed.py (Lightning vs a plain PyTorch loop),
-data_speed.py (the training loader), resize_speed.py (imresize vs its NumPy twin),
-inference_speed.py (megapixels/s and peak memory), report.py (the Markdown tables).
+e2e_speed.py (srlab.train end to end), data_speed.py (the training loader), resize_speed.py
+(imresize vs its NumPy twin), inference_speed.py (megapixels/s and peak memory),
+export_speed.py (onnxruntime vs PyTorch), results.py (results.json and the Markdown tables).
 """

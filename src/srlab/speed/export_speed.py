@@ -1,6 +1,6 @@
 """onnxruntime against PyTorch on the CPU: images/s of one net over the same images.
 
-The net is exported to a temporary .onnx file (srlab.models.export) and run by `OnnxNet` with
+The net is exported to a temporary .onnx file (srlab.weights.exporters) and run by `OnnxNet` with
 as many threads as torch uses, so that the two differ only in the runtime. Each repeat times one
 pass of each over all images, side by side in alternating order (a busy machine slows both
 alike), after one untimed warm-up pass of each; the ratio is taken per repeat.
@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from srlab.models.export import export_metadata, export_net
-from srlab.models.onnx_net import OnnxNet
+from srlab.weights.exporters import export_metadata, export_net
+from srlab.weights.onnx_net import OnnxNet
 
 
 def images_per_s(net: nn.Module, images: Sequence[Tensor]) -> float:

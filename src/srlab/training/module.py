@@ -11,13 +11,13 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from srlab.models.checkpoint import init_weights as load_init_weights
-from srlab.models.checkpoint import partial_config
-from srlab.models.inference import super_resolve
-from srlab.models.resnet_sr import count_parameters
-from srlab.ops.metrics import PSNR, SSIM
+from srlab.ops.cost import count_parameters
+from srlab.ops.inference import super_resolve
 from srlab.training.losses import WeightedLoss
+from srlab.training.metrics import PSNR, SSIM
 from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import partial_config
+from srlab.weights.loading import init_weights as load_init_weights
 
 
 class SRModule(L.LightningModule):

@@ -16,8 +16,8 @@ from typing import Any
 
 import lightning as L
 
-from srlab.training.callbacks import RunSummary
-from srlab.training.checkpointing import RunCheckpoint
+from srlab.training.callbacks import RunSummaryWriter
+from srlab.training.checkpoints import RunCheckpoint
 
 log = logging.getLogger(__name__)
 SIGNALS = ("SIGTERM", "SIGINT", "SIGUSR1", "SIGUSR2")
@@ -58,7 +58,7 @@ class Preemption(L.Callback):
         for callback in trainer.callbacks:
             if isinstance(callback, RunCheckpoint):
                 callback.save_latest(trainer)
-            if isinstance(callback, RunSummary):
+            if isinstance(callback, RunSummaryWriter):
                 callback.interrupt(trainer, signal.Signals(self.received).name)
         raise RunInterrupted(self.received, trainer.global_step, self.previous.get(self.received))
 

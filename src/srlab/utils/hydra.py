@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate as hydra_instantiate
@@ -151,3 +153,14 @@ def register_resolvers() -> None:
 
 
 register_resolvers()
+
+
+def partial_config(factory: functools.partial) -> dict[str, Any]:
+    """The config that rebuilds what a Hydra partial (`_partial_: true`) builds: its `_target_`
+    and keyword arguments, as plain data (what checkpoints carry)."""
+    target = f"{factory.func.__module__}.{factory.func.__qualname__}"
+    keywords = {
+        key: OmegaConf.to_object(value) if OmegaConf.is_config(value) else value
+        for key, value in factory.keywords.items()
+    }
+    return {"_target_": target, **keywords}

@@ -75,16 +75,16 @@ def check_value(key: str, value: Any, parameter: inspect.Parameter) -> None:
         return
     if value is None:
         if type(None) not in expected:
-            raise SRLabError(f"{key}=null is not allowed: give {describe(expected, key)}")
+            raise SRLabError(f"{key}=null is not allowed: give {expected_text(expected, key)}")
         return
     if isinstance(value, ListConfig):
         value = list(value)
     if not any(fits(value, kind) for kind in expected if kind is not type(None)):
-        raise SRLabError(f"{key}={value!r} must be {describe(expected, key)}")
+        raise SRLabError(f"{key}={value!r} must be {expected_text(expected, key)}")
     name = key.rsplit(".", 1)[-1]
     if isinstance(value, int | float) and not isinstance(value, bool):
         if (name in POSITIVE and value <= 0) or (name in NON_NEGATIVE and value < 0):
-            raise SRLabError(f"{key}={value!r} must be {describe(expected, key)}")
+            raise SRLabError(f"{key}={value!r} must be {expected_text(expected, key)}")
 
 
 def plain_types(annotation: Any) -> set[type]:
@@ -120,7 +120,7 @@ def fits(value: Any, kind: type) -> bool:
     return isinstance(value, kind)
 
 
-def describe(expected: set[type], key: str) -> str:
+def expected_text(expected: set[type], key: str) -> str:
     kinds = [k for k in expected if k is not type(None)]
     name = key.rsplit(".", 1)[-1]
     words = " or ".join(SIMPLE.get(k, f"a {k.__name__}") for k in kinds)

@@ -1,4 +1,4 @@
-"""models/zoo.py: other projects' nets through spandrel, run and scored like srlab's own.
+"""weights/spandrel.py: other projects' nets through spandrel, run and scored like srlab's own.
 
 The fixture is RCAN's own layout with seeded random weights, and RCAN's own output for its
 input (shared/data/interop/README.md). Tests that run spandrel skip where the optional extra
@@ -18,11 +18,11 @@ from torch import nn
 
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import read_image
-from srlab.models.inference import super_resolve
-from srlab.models.zoo import import_spandrel, load_spandrel
-from srlab.ops.convert import as_batch, to_float
+from srlab.ops.inference import super_resolve
+from srlab.ops.pixels import as_batch, to_float
 from srlab.ops.quality import psnr
 from srlab.utils.errors import SRLabError
+from srlab.weights.spandrel import import_spandrel, load_spandrel
 
 RCAN_FIXTURE = "rcan_official_g2b3f16x2"
 
@@ -139,11 +139,11 @@ def test_spandrel_imports_without_torchvision_and_leaves_no_stand_in(spandrel, i
 
 
 def test_srlabs_rcan_scores_the_same_as_spandrels(spandrel, interop, shared_data):
-    convert = pytest.importorskip("srlab.models.convert")
     from srlab.utils.hydra import instantiate
+    from srlab.weights import layouts
 
     path = interop / f"{RCAN_FIXTURE}.pth"
-    converted = convert.detect(convert.unwrap(torch.load(path, weights_only=True)))
+    converted = layouts.detect(layouts.unwrap(torch.load(path, weights_only=True)))
     ours = instantiate(converted.net_config).eval()
     ours.load_state_dict(converted.state_dict)
     theirs, scale, _ = load_spandrel(path)

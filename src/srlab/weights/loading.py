@@ -8,19 +8,20 @@ the weights (what training validated and saved as its result).
 
 from __future__ import annotations
 
-import functools
 import logging
-import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 from hydra.errors import InstantiationException
-from omegaconf import OmegaConf
 from torch import nn
 
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import instantiate
+from srlab.weights import layouts
+from srlab.weights.files import existing_file, read_checkpoint, read_weights
+from srlab.weights.onnx_net import OnnxNet
+from srlab.weights.spandrel import load_spandrel
 
 log = logging.getLogger(__name__)
 NET_PREFIX = "net."
@@ -30,19 +31,17 @@ EMA_PREFIX = "ema.module."
 def load_net(path: str | Path | None, scale: int | None = None, use_ema: bool = True) -> nn.Module:
     """The net a file holds, on the CPU, in eval mode, its scale as `net.scale`: an srlab
     checkpoint (with its EMA weights when it kept them), an exported `.onnx` file, or another
-    project's published weights (EDSR-PyTorch, RCAN, BasicSR; others through spandrel).
-    `scale`, when given, must be the file's."""
+    project's published weights (`layouts/`; others through spandrel). `scale`, when given, must
+    be the file's, or one of its scales (a multi-scale file, or a net for any scale as VDSR)."""
     path = existing_file(path)
     if path.suffix == ".onnx":
-        from srlab.models.onnx_net import OnnxNet
-
         net = OnnxNet(path)
     else:
-        checkpoint = read_checkpoint(path)
+        checkpoint = read_weights(path)
         if "srlab" in checkpoint:
             net = srlab_net(checkpoint, path, use_ema)
         else:
-            net = foreign_net(checkpoint, path)
+            net = foreign_net(checkpoint, path, scale)
     if scale is not None and net.scale != scale:
         raise SRLabError(
             f"{path} was trained for x{net.scale}, but scale={scale} was asked; "
@@ -67,18 +66,14 @@ def srlab_net(checkpoint: dict[str, Any], path: Path, use_ema: bool) -> nn.Modul
     return net
 
 
-def foreign_net(checkpoint: dict[str, Any], path: Path) -> nn.Module:
+def foreign_net(checkpoint: dict[str, Any], path: Path, scale: int | None = None) -> nn.Module:
     """Published weights in another project's layout: srlab's own net when the layout is known
     (the exact protocol's arithmetic), else whatever spandrel recognizes."""
-    from srlab.models import convert
-
     try:
-        converted = convert.detect(convert.unwrap(checkpoint))
+        converted = layouts.detect(layouts.unwrap(checkpoint), scale)
     except SRLabError as unknown:
-        from srlab.models import zoo
-
         try:
-            net, _, _ = zoo.load_spandrel(checkpoint)
+            net, _, _ = load_spandrel(checkpoint)
         except SRLabError as not_spandrel:
             raise SRLabError(f"{path}: {unknown}; spandrel: {not_spandrel}") from None
         return net
@@ -86,58 +81,6 @@ def foreign_net(checkpoint: dict[str, Any], path: Path) -> nn.Module:
     net.load_state_dict(converted.state_dict)
     net.layout = converted.layout
     return net
-
-
-def existing_file(path: str | Path | None) -> Path:
-    if path is None:
-        raise SRLabError(
-            "no checkpoint given: pass ckpt_path=<run>/checkpoints/last.ckpt, "
-            "or model=bicubic for the bicubic baseline"
-        )
-    path = Path(path)
-    if not path.is_file():
-        raise SRLabError(
-            f"checkpoint {path} not found; pass ckpt_path=<run>/checkpoints/last.ckpt "
-            "(runs are under logs/train/runs/)"
-        )
-    return path
-
-
-def read_checkpoint(path: str | Path | None) -> dict[str, Any]:
-    path = existing_file(path)
-    try:
-        # weights_only: unpickling a checkpoint could otherwise run arbitrary code.
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
-        raise SRLabError(
-            f"cannot read checkpoint {path} ({load_error_gist(error)}); it is truncated, corrupt, "
-            "not a PyTorch checkpoint, or holds pickled objects other than tensors and plain "
-            "data: pass another ckpt_path"
-        ) from error
-    if not isinstance(checkpoint, dict):
-        raise SRLabError(f"{path} is not a Lightning checkpoint (it holds a {type(checkpoint)})")
-    return checkpoint
-
-
-def load_error_gist(error: BaseException) -> str:
-    """The gist of torch.load's error; a weights_only refusal runs to a page of advice."""
-    text = str(error)
-    marker = "WeightsUnpickler error:"
-    if marker in text:
-        text = text[text.index(marker) + len(marker) :]
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"
-
-
-def partial_config(factory: functools.partial) -> dict[str, Any]:
-    """The config that rebuilds what a Hydra partial (`_partial_: true`) builds: its `_target_`
-    and keyword arguments, as plain data (what checkpoints carry)."""
-    target = f"{factory.func.__module__}.{factory.func.__qualname__}"
-    keywords = {
-        key: OmegaConf.to_object(value) if OmegaConf.is_config(value) else value
-        for key, value in factory.keywords.items()
-    }
-    return {"_target_": target, **keywords}
 
 
 def build_net(net_config: dict[str, Any], path: str | Path) -> nn.Module:
@@ -186,14 +129,13 @@ def init_weights(net: nn.Module, net_config: dict[str, Any] | None, path: str | 
     """Start `net` from the weights of `path` (an srlab checkpoint, its EMA weights when kept, or
     published weights in a known layout), for fine-tuning: the settings must agree (scale aside);
     tensors whose shape differs (another scale's upsampler) keep their initialization."""
-    checkpoint = read_checkpoint(path)
+    checkpoint = read_weights(path)
     if "srlab" in checkpoint:
         theirs = (checkpoint["srlab"] or {}).get("net_config") or {}
         weights = net_weights(checkpoint.get("state_dict", {}), use_ema=True)
     else:
-        from srlab.models import convert
-
-        converted = convert.detect(convert.unwrap(checkpoint))
+        scale = (net_config or {}).get("scale")
+        converted = layouts.detect(layouts.unwrap(checkpoint), scale)
         theirs, weights = converted.net_config, converted.state_dict
     ours = net_config or {}
     differ = sorted(

@@ -22,8 +22,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from srlab.models.checkpoint import read_checkpoint
 from srlab.utils.errors import SRLabError
+from srlab.weights.files import read_weights
 
 INSTALL_HINT = (
     "pip install 'srlab[zoo]' (beside a CPU-only torch, PyPI's torchvision does not load: "
@@ -82,22 +82,6 @@ def import_spandrel() -> types.ModuleType:
     return spandrel
 
 
-def read_weights(path: str | Path) -> dict[str, Any]:
-    """What the file holds, read without running code: safetensors, else torch.load's dicts."""
-    path = Path(path)
-    if path.suffix.lower() != ".safetensors":
-        return read_checkpoint(path)
-    if not path.is_file():
-        raise SRLabError(f"weights file {path} not found; pass the path of a .safetensors file")
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        return load_file(path)
-    except (SafetensorError, OSError) as error:
-        raise SRLabError(f"cannot read {path} ({error}); pass another weights file") from error
-
-
 class ZooNet(nn.Module):
     """A spandrel ImageModelDescriptor as a net: (B, 3, h, w) in [0, 1] -> (B, 3, sh, sw).
 
@@ -140,7 +124,7 @@ def load_spandrel(source: str | Path | Mapping[str, Any]) -> tuple[ZooNet, int, 
             f"spandrel {spandrel.__version__} does not support"
         ) from error
     check_image_net(spandrel, descriptor, name)
-    return ZooNet(descriptor).eval(), int(descriptor.scale), describe(descriptor)
+    return ZooNet(descriptor).eval(), int(descriptor.scale), architecture_label(descriptor)
 
 
 def check_image_net(spandrel: types.ModuleType, descriptor: Any, name: str) -> None:
@@ -158,7 +142,7 @@ def check_image_net(spandrel: types.ModuleType, descriptor: Any, name: str) -> N
         )
 
 
-def describe(descriptor: Any) -> str:
+def architecture_label(descriptor: Any) -> str:
     """The architecture, scale and spandrel's tags (its sizes): "RCAN x2 (16nf, 2nrg, 3nrb)"."""
     text = f"{descriptor.architecture.id} x{descriptor.scale}"
     return f"{text} ({', '.join(descriptor.tags)})" if descriptor.tags else text

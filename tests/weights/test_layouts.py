@@ -1,4 +1,4 @@
-"""models/convert.py: other projects' weights (shared/data/interop) load into srlab's nets and
+"""weights/layouts: other projects' weights (shared/data/interop) load into srlab's nets and
 give those projects' own outputs."""
 
 import json
@@ -10,9 +10,10 @@ from hydra.utils import instantiate
 
 from conftest import SHARED_DATA
 from srlab.data.io import read_image
-from srlab.models.convert import detect, unwrap
-from srlab.ops.convert import hwc, to_float
+from srlab.ops.pixels import hwc, to_float
 from srlab.utils.errors import SRLabError
+from srlab.weights.layouts import detect, unwrap
+from srlab.weights.layouts.edsr_rcan import basicsr_edsr_res_scale, edsr_pytorch_res_scale
 
 INTEROP = SHARED_DATA / "interop"
 FIXTURES = {
@@ -87,10 +88,24 @@ def test_groups_of_unequal_length_are_named_not_loaded():
         detect(state_dict)
 
 
-def test_res_scale_can_be_overridden():
-    weights, _ = fixture("edsr_official_r16f64x2")
-    assert detect(weights).net_config["res_scale"] == 1.0
-    assert detect(weights, res_scale=0.1).net_config["res_scale"] == 0.1
+@pytest.mark.parametrize(
+    ("rule", "n_resblocks", "n_feats", "res_scale"),
+    [
+        # EDSR-PyTorch: only EDSR-baseline's 16 x 64 is unscaled; same width or depth is not enough
+        (edsr_pytorch_res_scale, 16, 64, 1.0),
+        (edsr_pytorch_res_scale, 32, 64, 0.1),
+        (edsr_pytorch_res_scale, 16, 256, 0.1),
+        (edsr_pytorch_res_scale, 32, 256, 0.1),
+        # BasicSR: the width decides (EDSR_M 64 -> 1, EDSR_L 256 -> 0.1), not the depth
+        (basicsr_edsr_res_scale, 32, 64, 1.0),
+        (basicsr_edsr_res_scale, 16, 256, 0.1),
+        (basicsr_edsr_res_scale, 32, 256, 0.1),
+    ],
+)
+def test_published_res_scale_rules_at_sizes_where_a_wrong_rule_differs(
+    rule, n_resblocks, n_feats, res_scale
+):
+    assert rule({"n_resblocks": n_resblocks, "n_feats": n_feats}) == res_scale
 
 
 def test_unwrap_prefers_basicsr_ema_weights():
@@ -98,6 +113,7 @@ def test_unwrap_prefers_basicsr_ema_weights():
     assert unwrap({"params": plain, "params_ema": ema})["conv_first.weight"].item() == 1
     assert unwrap({"params": plain}) == plain
     assert unwrap(plain) == plain
+    assert unwrap({f"module.{key}": value for key, value in plain.items()}) == plain
 
 
 @pytest.mark.parametrize("obj", [[torch.zeros(1)], {"epoch": 3, "optimizer": {}}])

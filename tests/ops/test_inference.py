@@ -7,9 +7,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from srlab.data.io import read_image
-from srlab.models.inference import super_resolve
 from srlab.models.resnet_sr import ResNetSR
-from srlab.ops.convert import to_float
+from srlab.ops.inference import super_resolve
+from srlab.ops.pixels import to_float
 
 
 def real_image(shared_data: Path, relative: str, height: int, width: int) -> torch.Tensor:

@@ -6,8 +6,8 @@ import torch
 from PIL import Image
 
 from conftest import SET5
-from srlab.ops.metrics import PSNR, SSIM
 from srlab.ops.quality import psnr, ssim
+from srlab.training.metrics import PSNR, SSIM
 
 SCALE = 2
 

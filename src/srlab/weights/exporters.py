@@ -2,7 +2,7 @@
 
 Both take float32 RGB (N, 3, H, W) in [0, 1] and give (N, 3, sH, sW), with N, H and W dynamic,
 and carry the weights inside (no side `.data` file) and srlab's metadata (`scale`,
-`srlab_version`, `weights`): in ONNX's `metadata_props` (`srlab.models.onnx_net.read_metadata`),
+`srlab_version`, `weights`): in ONNX's `metadata_props` (`srlab.weights.onnx_net.read_metadata`),
 in TorchScript as the extra file `srlab.json`:
 
     files = {"srlab.json": ""}
@@ -30,8 +30,8 @@ import torch
 from torch import Tensor, nn
 from torch.export import Dim
 
-from srlab.models.onnx_net import OnnxNet
 from srlab.utils.files import atomic_path
+from srlab.weights.onnx_net import OnnxNet
 
 FORMATS = ("onnx", "torchscript")
 MIN_OPSET = 18  # what torch's exporter implements; below it converts afterwards, not reliably

@@ -21,7 +21,7 @@ def to_float(image: np.ndarray) -> torch.Tensor:
     return planes(image).float().div_(255.0)
 
 
-def to_levels(image: torch.Tensor) -> np.ndarray:
+def to_uint8(image: torch.Tensor) -> np.ndarray:
     """float (C, H, W) in [0, 1] -> uint8 (H, W, C), rounded to the nearest level."""
     return image.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 

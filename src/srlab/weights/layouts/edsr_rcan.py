@@ -1,6 +1,6 @@
-"""Other projects' published weights -> srlab nets: recognise the layout, rename the keys.
+"""EDSR-PyTorch's, RCAN's and BasicSR's layouts of EDSR (srlab's ResNetSR) and RCAN.
 
-Four layouts (the key names of each are in its converter below):
+The layouts of the EDSR and RCAN families (the key names of each are in its rules below):
 
 | layout         | project                      | srlab net | input the weights were trained on |
 | -------------- | ---------------------------- | --------- | --------------------------------- |
@@ -13,57 +13,29 @@ All four compute `(x - mean) * 255` before the head (EDSR-PyTorch and RCAN on 0-
 same numbers), so the srlab net gets img_range=255 and computes exactly what the original did.
 BasicSR keeps its mean out of the state dict: its default, DIV2K's, is used.
 
-res_scale is not stored in the weights. Unless the caller passes it, it is the value the
-layout's published nets use. EDSR-PyTorch publishes EDSR-baseline (16 x 64, res_scale 1) and
-EDSR (32 x 256, 0.1): 1 for 16 x 64, 0.1 for any other size (weights trained at another size
-with EDSR-PyTorch's default --res_scale 1 need res_scale=1 passed). BasicSR's EDSR defaults
-to 1 and its EDSR_L (256 features) uses 0.1: 0.1 above 64 features, else 1. RCAN's own code
-ignores res_scale and BasicSR's RCAN uses 1: 1.
-
-The caller reads the file (torch.load with weights_only=True); this module sees only the dict.
+res_scale is not stored in the weights: it is the value the layout's published nets use.
+EDSR-PyTorch publishes EDSR-baseline (16 x 64, res_scale 1) and EDSR (32 x 256, 0.1): 1 for
+16 x 64, 0.1 for any other size. BasicSR's EDSR defaults to 1 and its EDSR_L (256 features)
+uses 0.1: 0.1 above 64 features, else 1. RCAN's own code ignores res_scale and BasicSR's RCAN
+uses 1: 1.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from srlab.models.resnet_sr import DIV2K_RGB_MEAN, mean_buffer
+from srlab.models.blocks import DIV2K_RGB_MEAN, mean_buffer
 from srlab.utils.errors import SRLabError
-from srlab.utils.hydra import instantiate
+from srlab.weights.layouts.base import Build, Layout, StateDict, indices
 
 RESNET_SR = "srlab.models.resnet_sr.ResNetSR"
 RCAN = "srlab.models.rcan.RCAN"
 IMG_RANGE = 255.0  # every layout here was trained on 0-255 levels
 W = r"(weight|bias)"
-DROPPED = ""  # a rule's srlab key for tensors that become config (the mean shift convs)
-
-
-@dataclass(frozen=True)
-class Layout:
-    """A foreign state dict layout: keys it must have, and regex -> srlab key rules for all
-    of its keys ({n_resblocks} and {n_resgroups} in a srlab key are filled in from the sizes)."""
-
-    name: str
-    target: str
-    required: tuple[str, ...]
-    rules: tuple[tuple[str, str], ...]
-    res_scale: Callable[[dict[str, int]], float]
-
-
-@dataclass(frozen=True)
-class Converted:
-    """A foreign state dict, recognised: `hydra.utils.instantiate(net_config)` builds the net,
-    and `state_dict` loads into it (strict)."""
-
-    layout: str
-    net_config: dict[str, Any]
-    state_dict: dict[str, torch.Tensor]
 
 
 def edsr_pytorch_res_scale(sizes: dict[str, int]) -> float:
@@ -80,7 +52,29 @@ def unscaled(sizes: dict[str, int]) -> float:
     return 1.0
 
 
-MEAN_SHIFT_RULES = ((rf"(sub|add)_mean\.{W}", DROPPED),)
+def mean_shift_build(target: str, res_scale: Callable[[dict[str, int]], float]) -> Build:
+    """Sizes from the tensors, the mean from EDSR-PyTorch's MeanShift convs (DIV2K's for
+    BasicSR), the published res_scale, and the body's {n_resblocks}/{n_resgroups} keys filled."""
+
+    def build(state_dict: StateDict, scale: int | None) -> tuple[dict[str, Any], StateDict]:
+        rgb_mean = read_rgb_mean(state_dict)
+        weights = {k: v for k, v in state_dict.items() if not k.startswith(("sub_", "add_"))}
+        sizes = SIZES[target](weights)
+        weights = {key.format(**sizes): value for key, value in weights.items()}
+        weights["rgb_mean"] = mean_buffer(rgb_mean, True, sizes["n_colors"])
+        config = {
+            **sizes,
+            "res_scale": res_scale(sizes),
+            "mean_shift": True,
+            "rgb_mean": rgb_mean,
+            "img_range": IMG_RANGE,
+        }
+        return config, weights
+
+    return build
+
+
+MEAN_SHIFT_RULES = ((rf"((sub|add)_mean\.{W})", r"\1"),)  # read into rgb_mean by the build
 LAYOUTS = (
     Layout(
         name="EDSR-PyTorch",
@@ -94,7 +88,7 @@ LAYOUTS = (
             (rf"tail\.0\.(\d+)\.{W}", r"upsample.\1.\2"),
             (rf"tail\.1\.{W}", r"tail.\1"),
         ),
-        res_scale=edsr_pytorch_res_scale,
+        build=mean_shift_build(RESNET_SR, edsr_pytorch_res_scale),
     ),
     Layout(
         name="RCAN",
@@ -113,7 +107,7 @@ LAYOUTS = (
             (rf"tail\.0\.(\d+)\.{W}", r"upsample.\1.\2"),
             (rf"tail\.1\.{W}", r"tail.\1"),
         ),
-        res_scale=unscaled,
+        build=mean_shift_build(RCAN, unscaled),
     ),
     Layout(
         name="BasicSR EDSR",
@@ -127,7 +121,7 @@ LAYOUTS = (
             (rf"upsample\.(\d+)\.{W}", r"upsample.\1.\2"),
             (rf"conv_last\.{W}", r"tail.\1"),
         ),
-        res_scale=basicsr_edsr_res_scale,
+        build=mean_shift_build(RESNET_SR, basicsr_edsr_res_scale),
     ),
     Layout(
         name="BasicSR RCAN",
@@ -157,90 +151,9 @@ LAYOUTS = (
             (rf"upsample\.(\d+)\.{W}", r"upsample.\1.\2"),
             (rf"conv_last\.{W}", r"tail.\1"),
         ),
-        res_scale=unscaled,
+        build=mean_shift_build(RCAN, unscaled),
     ),
 )
-
-
-def unwrap(obj: Any) -> dict[str, torch.Tensor]:
-    """The state dict inside what torch.load returned: BasicSR's {"params_ema": ...} (the EMA
-    weights, what BasicSR evaluates) or {"params": ...}, or a bare state dict."""
-    if isinstance(obj, Mapping):
-        for key in ("params_ema", "params"):
-            if isinstance(obj.get(key), Mapping):
-                return dict(obj[key])
-        if obj and all(isinstance(value, torch.Tensor) for value in obj.values()):
-            return dict(obj)
-        keys = ", ".join(map(str, list(obj)[:5]))
-        raise SRLabError(
-            f"the weights file holds a dict with keys {keys}, not a state dict of tensors nor "
-            "BasicSR's {'params': ...} / {'params_ema': ...}; pass the net's weights file"
-        )
-    raise SRLabError(f"the weights file holds a {type(obj).__name__}, not a state dict")
-
-
-def detect(state_dict: Mapping[str, torch.Tensor], res_scale: float | None = None) -> Converted:
-    """Recognise the layout of `state_dict`, read the net's sizes from its tensors, and rename
-    its keys to srlab's. `res_scale` overrides the layout's published value (module doc)."""
-    misfits = {layout.name: unmatched_keys(layout, state_dict) for layout in LAYOUTS}
-    layout = next((layout for layout in LAYOUTS if not misfits[layout.name]), None)
-    if layout is None:
-        raise no_layout_error(misfits)
-    renamed = rename(layout, state_dict)
-    sizes = SIZES[layout.target](renamed)
-    renamed = {key.format(**sizes): value for key, value in renamed.items()}
-    rgb_mean = read_rgb_mean(state_dict)
-    net_config = {
-        "_target_": layout.target,
-        **sizes,
-        "res_scale": layout.res_scale(sizes) if res_scale is None else float(res_scale),
-        "mean_shift": True,
-        "rgb_mean": rgb_mean,
-        "img_range": IMG_RANGE,
-    }
-    renamed["rgb_mean"] = mean_buffer(rgb_mean, True, sizes["n_colors"])
-    check_fits(layout, net_config, renamed)
-    return Converted(layout.name, net_config, renamed)
-
-
-def rule_for(layout: Layout, key: str) -> tuple[re.Match, str] | None:
-    for pattern, replacement in layout.rules:
-        match = re.fullmatch(pattern, key)
-        if match:
-            return match, replacement
-    return None
-
-
-def unmatched_keys(layout: Layout, state_dict: Mapping[str, Any]) -> list[str]:
-    """Keys no rule of the layout explains, then the required keys it lacks."""
-    stray = [key for key in state_dict if rule_for(layout, key) is None]
-    return stray + [f"{key} (missing)" for key in layout.required if key not in state_dict]
-
-
-def no_layout_error(misfits: dict[str, list[str]]) -> SRLabError:
-    closest = min(misfits, key=lambda name: len(misfits[name]))
-    keys = misfits[closest]
-    shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
-    return SRLabError(
-        f"these weights match no layout srlab can convert (tried {', '.join(misfits)}); the "
-        f"closest, {closest}, does not explain: {shown}; pass weights of EDSR or RCAN as "
-        "EDSR-PyTorch, RCAN or BasicSR save them"
-    )
-
-
-def rename(layout: Layout, state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    renamed = {}
-    for key, value in state_dict.items():
-        match, replacement = rule_for(layout, key)
-        if replacement != DROPPED:
-            renamed[match.expand(replacement)] = value
-    return renamed
-
-
-def indices(state_dict: Mapping[str, Any], pattern: str) -> list[int]:
-    """The distinct numbers that the group of `pattern` takes over the keys, sorted."""
-    found = {int(m.group(1)) for key in state_dict if (m := re.fullmatch(pattern, key))}
-    return sorted(found)
 
 
 def read_scale(state_dict: Mapping[str, torch.Tensor], n_feats: int) -> int:
@@ -293,21 +206,3 @@ def read_rgb_mean(state_dict: Mapping[str, torch.Tensor]) -> list[float]:
             raise SRLabError("add_mean.bias is not -sub_mean.bias; the mean shifts disagree")
     # Rounded to 6 places: 255 * mean went through float32 (-114.444 -> 0.448800000957...).
     return [round(-float(value) / IMG_RANGE, 6) for value in state_dict["sub_mean.bias"]]
-
-
-def check_fits(layout: Layout, net_config: dict[str, Any], state_dict: dict) -> None:
-    """Build the net on the meta device (no memory) and name the keys and shapes that differ:
-    weights that follow the key names but not one consistent net (groups of unequal length)."""
-    with torch.device("meta"):
-        expected = {key: value.shape for key, value in instantiate(net_config).state_dict().items()}
-    differ = sorted(set(expected) ^ set(state_dict)) + [
-        f"{key} {tuple(state_dict[key].shape)} (net {tuple(shape)})"
-        for key, shape in expected.items()
-        if key in state_dict and state_dict[key].shape != shape
-    ]
-    if differ:
-        sizes = {key: value for key, value in net_config.items() if key != "_target_"}
-        raise SRLabError(
-            f"these {layout.name} weights do not form one {layout.target.rsplit('.', 1)[1]} "
-            f"({sizes}); srlab keys that differ: {', '.join(differ[:5])}"
-        )

@@ -1,4 +1,6 @@
-"""Checkpoints whose `last.ckpt` is always the latest state.
+"""How training writes checkpoints: atomically, with a `last.ckpt` that is always the latest.
+
+Reading them back (for eval, upscale, resume checks) is `srlab.weights.loading`.
 
 Lightning 2.6's ModelCheckpoint rewrites `last.ckpt` at a validation only when a new top-k
 checkpoint was saved at that step, so after a validation that got worse `last.ckpt` lags behind:
@@ -10,10 +12,15 @@ is written at every validation, every periodic checkpoint, at the end of trainin
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from srlab.utils.files import atomic_writer
 
 
 class RunCheckpoint(ModelCheckpoint):
@@ -59,3 +66,16 @@ class RunCheckpoint(ModelCheckpoint):
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_end(trainer, pl_module)
         self.save_latest(trainer)
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoints written atomically next to their final path, so a kill never leaves half a
+    file. Lightning's own save goes through fsspec, which stages the file in the system temp dir
+    and then moves it: a copy, not a rename, whenever the run directory is on another filesystem.
+    """
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any = None
+    ) -> None:
+        with atomic_writer(path) as handle:
+            torch.save(checkpoint, handle)
