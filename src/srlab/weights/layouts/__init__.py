@@ -1,12 +1,15 @@
 """Other projects' published weights -> srlab nets: recognise the layout, rename the keys.
 
 One module per family of layouts (`edsr_rcan.py`, `imdn.py`, ...), each a tuple `LAYOUTS` of
-`base.Layout`s. The caller reads the file (torch.load with weights_only=True, or a `.mat`); this
-package sees only the dict.
+`base.Layout`s, found here by listing the package: a new family's layouts are its module alone.
+The caller reads the file (torch.load with weights_only=True, or a `.mat`); this package sees
+only the dict.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +17,17 @@ from typing import Any
 import torch
 
 from srlab.utils.errors import SRLabError
-from srlab.weights.layouts import edsr_rcan
-from srlab.weights.layouts.base import check_fits, rename, unmatched_keys
+from srlab.weights.layouts.base import Layout, check_fits, rename, unmatched_keys
 
-LAYOUTS = (*edsr_rcan.LAYOUTS,)
+
+def all_layouts() -> tuple[Layout, ...]:
+    """Every module's LAYOUTS, in the order of the modules' names."""
+    names = sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name != "base")
+    modules = [importlib.import_module(f"{__name__}.{name}") for name in names]
+    return tuple(layout for module in modules for layout in module.LAYOUTS)
+
+
+LAYOUTS = all_layouts()
 DATA_PARALLEL_PREFIX = "module."
 
 
@@ -54,21 +64,33 @@ def detect(state_dict: Mapping[str, torch.Tensor], scale: int | None = None) -> 
     its keys to srlab's. `scale` picks the branch of a multi-scale file (CARN-M) or the scale of
     a net that has none of its own (VDSR); else the file's scale is used."""
     misfits = {layout.name: unmatched_keys(layout, state_dict) for layout in LAYOUTS}
-    layout = next((layout for layout in LAYOUTS if not misfits[layout.name]), None)
-    if layout is None:
+    candidates = [layout for layout in LAYOUTS if not misfits[layout.name]]
+    if not candidates:
         raise no_layout_error(misfits)
-    settings, weights = layout.build(rename(layout, state_dict), scale)
-    net_config = {"_target_": layout.target, **settings}
-    check_fits(layout, net_config, weights)
-    return Converted(layout.name, net_config, weights)
+    errors = []
+    for layout in candidates:  # keys alone may fit two layouts; the shapes decide
+        try:
+            settings, weights = layout.build(rename(layout, state_dict), scale)
+            net_config = {"_target_": layout.target, **settings}
+            check_fits(layout, net_config, weights)
+        except SRLabError as error:
+            errors.append(error)
+            continue
+        return Converted(layout.name, net_config, weights)
+    raise errors[0]
 
 
-def no_layout_error(misfits: dict[str, list[str]]) -> SRLabError:
-    closest = min(misfits, key=lambda name: len(misfits[name]))
-    keys = misfits[closest]
-    shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+def no_layout_error(misfits: dict[str, list[str]], shown: int = 3) -> SRLabError:
+    """Name the layouts that came closest (fewest keys unexplained) and what each lacks."""
+    closest = sorted(misfits, key=lambda name: len(misfits[name]))[:shown]
+    lines = [
+        f"{name}: {', '.join(misfits[name][:4])}"
+        + (f" and {len(misfits[name]) - 4} more" if len(misfits[name]) > 4 else "")
+        for name in closest
+    ]
     return SRLabError(
-        f"these weights match no layout srlab can convert (tried {', '.join(misfits)}); the "
-        f"closest, {closest}, does not explain: {shown}; pass weights of EDSR or RCAN as "
-        "EDSR-PyTorch, RCAN or BasicSR save them"
+        f"these weights match no layout srlab can convert ({len(misfits)} tried: "
+        f"{', '.join(misfits)}); the closest, with the keys each does not explain: "
+        f"{'; '.join(lines)}. Pass a file of one of these layouts, or install srlab[zoo] for "
+        "spandrel's architectures"
     )
