@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Headless Chromium for tests/test_report_html.py (report.html in a real browser): installs
+# Headless Chromium for the browser tests (tests/helpers/browser.py): installs
 # Debian's `chromium` package when /usr/bin/chromium is missing. Needs apt and root (or sudo).
 set -euo pipefail
 if [ -x /usr/bin/chromium ]; then

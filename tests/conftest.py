@@ -4,6 +4,7 @@ puts tests/ on its PYTHONPATH, so a config can name `conftest.<Callback>`)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -19,16 +20,17 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+from helpers.images import SET5, gray_set5
+from srlab.data.io import write_image
 from srlab.utils.entry import run_entry_point
-from srlab.utils.hydra import asset_dir, config_dir
+from srlab.utils.hydra import config_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TESTS_DIR = REPO_ROOT / "tests"
-# ../shared/data: real images for tests and benchmarks (CI has it; see its README).
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# ../shared/data: reference outputs (MATLAB, other projects' files) and more real images (CI has
+# it; see its README). SRLAB_SHARED_DATA=<dir> reads it elsewhere; a missing dir shows what skips.
+SHARED_DATA = Path(os.environ.get("SRLAB_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
 BENCHMARKS = SHARED_DATA / "benchmarks"
-# Set5 ships inside the package: tests that need only Set5 read it there and never skip.
-SET5 = Path(asset_dir("Set5"))
 needs_shared_data = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason=f"reads {SHARED_DATA} (../shared/data)"
 )
@@ -66,17 +68,17 @@ def compose_train(tmp_path: Path, overrides: list[str]) -> DictConfig:
 
 
 @pytest.fixture
-def image_folders(tmp_path: Path, shared_data: Path) -> tuple[Path, Path]:
-    """A training folder (a few Sun80 photos) and a validation folder (two Set5 images and
-    Set14's grayscale bridge)."""
+def image_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """A training folder (three Set5 photos) and a validation folder (the other two and a
+    grayscale photo)."""
     train, val = tmp_path / "train_hr", tmp_path / "my_val"
     train.mkdir()
     val.mkdir()
-    for path in sorted((shared_data / "train" / "Sun80").iterdir())[:3]:
-        shutil.copy(path, train)
+    for name in ("baby.png", "head.png", "woman.png"):
+        shutil.copy(SET5 / name, train)
     for name in ("bird.png", "butterfly.png"):
-        shutil.copy(shared_data / "benchmarks" / "Set5" / name, val)
-    shutil.copy(shared_data / "benchmarks" / "Set14" / "bridge.png", val)  # grayscale
+        shutil.copy(SET5 / name, val)
+    write_image(val / "butterfly_gray.png", gray_set5("butterfly"))
     return train, val
 
 
@@ -101,15 +103,27 @@ def run_module(module: str, *args: str, exit_code: int = 0) -> subprocess.Comple
     return completed
 
 
-def printed_user_error(function: Any, cfg: DictConfig, config_name: str, capsys: Any) -> str:
-    """What `python -m srlab.<config_name>` prints when `function(cfg)` meets a user mistake
-    (run under the entry point's handler, which exits 1)."""
+def printed_user_error(function: Any, cfg: DictConfig, command: str, capsys: Any) -> str:
+    """What `python -m srlab.<command>` prints when `function(cfg)` meets a user mistake (run
+    under the entry point's handler, with the command's usage line; it exits 1)."""
+    usage = importlib.import_module(f"srlab.{command}").USAGE
     with pytest.raises(SystemExit) as stopped:
-        run_entry_point(function, cfg, config_name)
+        run_entry_point(function, cfg, usage)
     assert stopped.value.code == 1
     return capsys.readouterr().err
 
 
+# One tiny job of a sweep: a few seconds, validated once on one Set5 image.
+TINY_JOB = [
+    "experiment=quick",
+    "model.n_feats=8",
+    "trainer.max_steps=2",
+    "trainer.val_check_interval=2",
+    "data.repeat=1",
+    "data.num_workers=0",
+    "data.batch_size=4",
+    "++trainer.limit_val_batches=1",
+]
 TINY_SWEEP = [
     "experiment=quick",
     "model.n_resblocks=1,2",

@@ -3,8 +3,6 @@ runs marked."""
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import subprocess
 import sys
@@ -12,10 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
-from omegaconf import OmegaConf
 from PIL import Image
 
+from helpers.comparisons import drawn_points, make_run, read_csv, summary_of
 from srlab.compare import compare, load_config
 from srlab.data.io import write_image
 from srlab.reporting.crops import comparison_crops
@@ -23,41 +20,6 @@ from srlab.reporting.plots import psnr_figure
 from srlab.reporting.runs import run_names
 from srlab.reporting.table import short_names
 from srlab.utils.errors import SRLabError
-
-DEFAULTS = {"seed": 0, "model": {"n_resblocks": 16}, "module": {"optimizer": {"lr": 1e-4}}}
-
-
-def summary_of(run_dir: Path) -> dict:
-    return json.loads((run_dir / "summary.json").read_text())
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open() as handle:
-        return list(csv.DictReader(handle))
-
-
-def make_run(
-    root: Path, name: str, overrides: list[str], summary: dict | None, config: dict | None = None
-) -> Path:
-    """A run directory written by hand as Hydra writes one: .hydra/config.yaml (a few defaults,
-    `config`, then the overrides applied), .hydra/overrides.yaml, .hydra/hydra.yaml (the group
-    choices and the overrides) and maybe summary.json."""
-    run = root / name
-    (run / ".hydra").mkdir(parents=True)
-    composed = OmegaConf.merge(DEFAULTS, config or {}, OmegaConf.from_dotlist(overrides))
-    OmegaConf.save(composed, run / ".hydra" / "config.yaml")
-    (run / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
-    hydra = {"runtime": {"choices": {"model": "resnet_sr"}}, "overrides": {"task": overrides}}
-    OmegaConf.save({"hydra": hydra}, run / ".hydra" / "hydra.yaml")
-    if summary is not None:
-        (run / "summary.json").write_text(json.dumps(summary))
-    return run
-
-
-def drawn_points(figure: Figure, panel: int, val_set: str) -> list[tuple[float, float]]:
-    """The (x, PSNR) points one panel of psnr_figure shows for a validation set."""
-    (points,) = [c for c in figure.axes[panel].containers if c.get_label() == val_set]
-    return sorted(tuple(point) for point in points.lines[0].get_xydata())
 
 
 def test_sweep_table_has_a_row_per_run_with_the_differing_override_and_summary_numbers(

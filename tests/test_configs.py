@@ -231,6 +231,14 @@ def test_a_key_the_class_does_not_take_is_named_with_how_to_drop_it(where: list[
         compose_train(["model=rcan", "+model.upsampler=deconv"], where)
 
 
+@pytest.mark.parametrize("override", ["model.n_feats=0", "data.batch_size=0"])
+def test_a_zero_for_a_positive_setting_is_refused_before_anything_is_built(
+    override: str, where: list[str]
+) -> None:
+    with pytest.raises(SRLabError, match=f"{override} must be a positive integer"):
+        compose_train([override], where)
+
+
 @pytest.mark.parametrize("name", ENTRY_CONFIGS)
 def test_every_entry_config_composes_and_resolves(name: str, tmp_path: Path) -> None:
     cfg = compose_config(name, [])

@@ -23,15 +23,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, run_module
-from helpers.browser import HEADLESS_FLAGS, INSTALL_HINT, find_chromium
-from reporting.test_html import DevTools
+from conftest import REPO_ROOT, TINY_JOB, run_module
+from helpers.browser import DevTools, chromium_page, require_chromium
 from srlab.dashboard import choose_port, store_of
-from srlab.training.loggers import image_name, local_store_uri, run_folder
+from srlab.training.loggers import image_name
+from srlab.training.loggers.mlflow import local_store_uri
+from srlab.training.loggers.tensorboard import TensorBoardLogger, run_folder
 from srlab.utils.errors import SRLabError
 from srlab.utils.files import write_atomic
 from srlab.utils.hydra import compose_config
-from test_sweeps import TINY_JOB
 
 LOGGERS = [name for name in ("tensorboard", "mlflow") if importlib.util.find_spec(name)]
 UNANSWERED = "http://127.0.0.1:9"  # the discard port: nothing listens there
@@ -175,7 +175,7 @@ def test_a_logger_whose_package_is_missing_says_which_extra_to_install(
 
     monkeypatch.setattr(loggers.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(SRLabError, match=r"srlab\[tensorboard\]"):
-        loggers.TensorBoardLogger(save_dir=str(tmp_path))
+        TensorBoardLogger(save_dir=str(tmp_path))
 
 
 def test_the_dashboard_reads_its_store_from_the_logger_config(tmp_path: Path) -> None:
@@ -271,36 +271,6 @@ def test_the_mlflow_dashboard_serves_both_runs_of_the_sweep(log_dir: Path, tmp_p
     assert tags["mlflow.experimentKind"] == "custom_model_development"  # opens on its runs
 
 
-@contextmanager
-def chromium_page(chromium: str, profile: Path) -> Iterator[DevTools]:
-    """A fresh headless Chromium, driven over its DevTools protocol."""
-    websocket = pytest.importorskip("websocket", reason="websocket-client (dev dependency) missing")
-    log = profile / "stderr.txt"
-    with log.open("w") as stderr:
-        browser = subprocess.Popen(
-            [chromium, *HEADLESS_FLAGS, f"--user-data-dir={profile}", "--window-size=1280,900"]
-            + ["--remote-debugging-port=0", "about:blank"],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    try:
-        deadline = time.time() + 60
-        while not (port := re.search(r"DevTools listening on ws://[^:]+:(\d+)/", log.read_text())):
-            assert browser.poll() is None and time.time() < deadline, log.read_text()[-2000:]
-            time.sleep(0.1)
-        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with no_proxy.open(f"http://127.0.0.1:{port.group(1)}/json/list", timeout=30) as answer:
-            targets = json.load(answer)
-        url = next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"]
-        devtools = DevTools(websocket.create_connection(url, timeout=60, suppress_origin=True))
-        devtools.call("Page.enable")
-        yield devtools
-        devtools.socket.close()
-    finally:
-        browser.terminate()
-        browser.wait(timeout=30)
-
-
 # All the text a user sees, shadow roots included (TensorBoard's HParams tab is Polymer).
 PAGE_TEXT = """(() => {
   const text = [];
@@ -357,15 +327,13 @@ def test_the_tensorboard_dashboard_lists_both_runs_and_their_settings_in_chromiu
     log_dir: Path, tmp_path: Path
 ) -> None:
     pytest.importorskip("tensorboard")
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip(INSTALL_HINT)
+    require_chromium()
     runs = [f"{sweep_of(log_dir).name}/{name}" for name in RUNS.values()]
     profile = tmp_path / "chromium"
     profile.mkdir()
     with (
         dashboard("tensorboard", log_dir, tmp_path) as address,
-        chromium_page(chromium, profile) as page,
+        chromium_page(profile, height=900) as page,
     ):
         page.call("Page.navigate", url=f"{address}#timeseries")
         wait_for_text(page, runs)  # the run selector

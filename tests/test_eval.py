@@ -1,4 +1,4 @@
-"""eval.py (and models/checkpoint.py): the protocol's numbers for bicubic and for checkpoints."""
+"""eval.py (and weights/loading.py): the protocol's numbers for bicubic and for checkpoints."""
 
 import json
 import os
@@ -11,18 +11,20 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from conftest import BENCHMARKS, SET5, SHARED_DATA, needs_shared_data
+from conftest import SET5, SHARED_DATA, needs_shared_data
+from helpers.images import gray_set5
 from srlab.data.degradation import bicubic_upscale
+from srlab.data.io import write_image
 from srlab.data.sets import BenchmarkSet
 from srlab.eval import evaluate
-from srlab.models.checkpoint import load_net
 from srlab.ops.color import gray_from_rgb
-from srlab.ops.convert import as_batch, to_float
+from srlab.ops.pixels import as_batch, to_float
 from srlab.ops.quality import psnr
 from srlab.train import train
-from srlab.training.summary import read_summary
+from srlab.training.summary import RunSummary
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import config_dir
+from srlab.weights.loading import load_net
 
 # EDSR's and RCAN's tables: bicubic PSNR (dB) / SSIM, by scale.
 PUBLISHED_BICUBIC = {
@@ -50,6 +52,12 @@ def one_image_set(tmp_path: Path, source: Path, name: str = "one") -> Path:
     folder.mkdir()
     shutil.copy(source, folder / source.name)
     return folder
+
+
+def gray_image_set(tmp_path: Path) -> Path:
+    """A set named "one" of one grayscale photo."""
+    write_image(tmp_path / "one" / "butterfly.png", gray_set5("butterfly"))
+    return tmp_path / "one"
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +116,8 @@ def test_bicubic_reproduces_the_published_set14_numbers(tmp_path, scale):
     assert result["Set14"]["ssim"] == pytest.approx(published_ssim, abs=0.001)
 
 
-@needs_shared_data
 def test_a_gray_image_is_scored_on_its_gray_values(tmp_path):
-    folder = one_image_set(tmp_path, BENCHMARKS / "Set14" / "bridge.png")
+    folder = gray_image_set(tmp_path)
     result = run_eval(tmp_path, "model=bicubic", "scale=4", f"data.sets=[{folder}]")
     (pair,) = BenchmarkSet("one", folder, 4)
     assert pair.hr.shape[2] == 1
@@ -146,14 +153,14 @@ def test_a_missing_set_says_where_it_was_looked_for(tmp_path):
 
 
 def test_eval_gives_the_validation_numbers_the_run_logged(tmp_path, run_dir, best_checkpoint):
-    logged = read_summary(run_dir / "summary.json")["metrics"]
+    logged = RunSummary.read(run_dir / "summary.json").metrics
     result = run_eval(tmp_path, f"ckpt_path={best_checkpoint}", "scale=2", "data.sets=[Set5]")
     assert result["Set5"]["psnr"] == pytest.approx(logged["val/Set5/psnr"], abs=1e-6)
     assert result["Set5"]["ssim"] == pytest.approx(logged["val/Set5/ssim"], abs=1e-6)
 
 
 def test_bicubic_gives_the_bicubic_numbers_the_run_logged(run_dir, bicubic_set5):
-    logged = read_summary(run_dir / "summary.json")["metrics"]
+    logged = RunSummary.read(run_dir / "summary.json").metrics
     result = bicubic_set5[2]
     assert result["Set5"]["psnr"] == pytest.approx(logged["val/Set5/bicubic_psnr"], abs=1e-9)
     assert result["Set5"]["ssim"] == pytest.approx(logged["val/Set5/bicubic_ssim"], abs=1e-9)
@@ -167,9 +174,8 @@ def test_tiles_give_the_whole_image_numbers_within_0_01_db(tmp_path, best_checkp
     assert tiled == pytest.approx(whole, abs=0.01)
 
 
-@needs_shared_data
 def test_a_gray_image_goes_through_an_rgb_net_replicated(tmp_path, best_checkpoint):
-    folder = one_image_set(tmp_path, BENCHMARKS / "Set14" / "bridge.png")
+    folder = gray_image_set(tmp_path)
     result = run_eval(tmp_path, f"ckpt_path={best_checkpoint}", "scale=2", f"data.sets=[{folder}]")
     (pair,) = BenchmarkSet("one", folder, 2)
     net = load_net(best_checkpoint, scale=2)

@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
+from torch import nn
 
 from conftest import REPO_ROOT, compose_train
 from srlab.data.sets import BenchmarkSet
@@ -153,6 +155,22 @@ def test_every_upsampler_and_scale_exports_with_dynamic_sizes(
         expected = net(lr)
     assert got.shape == (1, 3, lr.shape[2] * scale, lr.shape[3] * scale)
     assert (got - expected).abs().max() < 1e-4
+
+
+class SizedFromPythonInts(nn.Module):
+    """x2 nearest neighbour with its output size read as Python ints: a trace bakes the
+    example's size into the file, as a net with shape arithmetic in Python would."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = int(x.shape[2]), int(x.shape[3])
+        return F.interpolate(x, size=(2 * height, 2 * width), mode="nearest")
+
+
+def test_an_export_that_freezes_the_input_size_fails_and_leaves_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "net.pt"
+    with pytest.raises(RuntimeError, match=r"the exported net differs from the net on a \("):
+        export_net(SizedFromPythonInts(), path, "torchscript", export_metadata(2, "net"), None)
+    assert list(tmp_path.iterdir()) == []  # neither the file nor its temp file
 
 
 @pytest.mark.parametrize(

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 
-from conftest import REPO_ROOT, compose_train, run_module
+from conftest import REPO_ROOT, compose_train, printed_user_error, run_module
 from srlab.train import train
-from srlab.training.loggers import wandb as wandb_logger
 from srlab.training.checkpoints import AtomicCheckpointIO
+from srlab.training.loggers import wandb as wandb_logger
+from srlab.utils import files
 from srlab.utils.errors import SRLabError
 
 NAN_TERM = "+module.loss.terms.nan={_target_:conftest.NaNEveryOtherStep}"
@@ -126,7 +132,7 @@ def test_unreachable_wandb_trains_offline_and_says_so_once(
     monkeypatch.delenv("WANDB_MODE")
     monkeypatch.setenv("WANDB_API_KEY", "x" * 40)  # a key, but no server behind the URL
     monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
-    monkeypatch.setattr(wandb_logger, "SAID_OFFLINE", set())  # earlier tests said it in this process
+    monkeypatch.setattr(wandb_logger, "SAID_OFFLINE", set())  # said by earlier tests, maybe
     cfg = compose_train(tmp_path, ["trainer.max_steps=2", "trainer.val_check_interval=2"])
     with caplog.at_level(logging.WARNING, logger="srlab.training.loggers.wandb"):
         train(cfg)
@@ -172,3 +178,82 @@ def test_the_slurm_launcher_without_slurm_is_one_line(tmp_path: Path) -> None:
         )
     )
     assert "Traceback" not in done.stderr
+
+
+class FullDisk(io.FileIO):
+    """A file whose writes fail as they do on a full disk."""
+
+    def write(self, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def fill_disk_after_first_checkpoint(
+    monkeypatch: pytest.MonkeyPatch, run_dir: Path, only_checkpoints: bool
+) -> None:
+    """Once the run's first last.ckpt is written, srlab's writes (or only its checkpoints'
+    writes) meet a full disk."""
+    last = run_dir / "checkpoints" / "last.ckpt"
+
+    def full_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        checkpoint = Path(file).suffix == ".ckpt"
+        if mode == "wb" and last.exists() and (checkpoint or not only_checkpoints):
+            return FullDisk(file, mode)
+        return open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(files, "open", full_open, raising=False)
+
+
+FULL_DISK_RUN = [
+    "trainer.max_steps=4",
+    "trainer.val_check_interval=100",
+    "callbacks.model_checkpoint.every_n_train_steps=2",  # last.ckpt at step 2, then a full disk
+    "logger=none",
+]
+
+
+def test_a_full_disk_is_one_line_naming_the_folder_and_the_checkpoint_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    fill_disk_after_first_checkpoint(monkeypatch, tmp_path / "run", only_checkpoints=True)
+    printed = printed_user_error(train, compose_train(tmp_path, FULL_DISK_RUN), "train", capsys)
+    folder = tmp_path / "run" / "checkpoints"
+    assert "Traceback" not in printed and "During handling" not in printed
+    (line,) = [line for line in printed.splitlines() if line.startswith("error:")]
+    where = f"error: no space left in {re.escape(str(folder))} for last.ckpt: "
+    space = r"[\d.]+ [KMG]iB free, it needs about ([\d.]+) KiB; then resume with ckpt_path=auto"
+    needed = re.fullmatch(where + space, line)
+    size_kib = (folder / "last.ckpt").stat().st_size / 2**10
+    assert needed and float(needed[1]) == pytest.approx(size_kib, rel=0.2)
+    assert [p.name for p in folder.iterdir()] == ["last.ckpt"]  # no temp file left
+    assert last_step(folder / "last.ckpt") == 2
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["error"].startswith("NoSpaceLeft: no space")
+
+
+def test_a_summary_the_full_disk_kept_at_running_is_recorded_at_the_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    fill_disk_after_first_checkpoint(monkeypatch, tmp_path / "run", only_checkpoints=False)
+    printed = printed_user_error(train, compose_train(tmp_path, FULL_DISK_RUN), "train", capsys)
+    (line,) = [line for line in printed.splitlines() if line.startswith("error:")]
+    assert "for last.ckpt" in line and "Traceback" not in printed  # not summary.json's error
+    summary_path = tmp_path / "run" / "summary.json"
+    assert json.loads(summary_path.read_text())["status"] == "running"
+
+    monkeypatch.undo()  # space again
+    train(compose_train(tmp_path, [*FULL_DISK_RUN, "ckpt_path=auto"]))
+    summary = json.loads(summary_path.read_text())
+    assert summary["status"] == "completed" and summary["steps"] == 4
+    assert last_step(tmp_path / "run" / "checkpoints" / "last.ckpt") == 4
+
+
+def test_checkpoints_cut_short_by_a_kill_are_removed_at_the_next_start(tmp_path: Path) -> None:
+    folder = tmp_path / "run" / "checkpoints"
+    folder.mkdir(parents=True)
+    for name in ("last.ckpt", "best-step2.ckpt"):  # named as atomic_writer names its temp files
+        fd, _ = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".ckpt")
+        os.write(fd, b"half a checkpoint")
+        os.close(fd)
+    (folder / "notes.txt").write_text("the user's")
+    train(compose_train(tmp_path, ["trainer.max_steps=1", "logger=none"]))
+    assert sorted(p.name for p in folder.iterdir()) == ["best-step1.ckpt", "last.ckpt", "notes.txt"]

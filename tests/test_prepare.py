@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-from conftest import BENCHMARKS, SET5, SHARED_DATA, needs_shared_data, printed_user_error
+from conftest import SET5, SHARED_DATA, needs_shared_data, printed_user_error
+from helpers.images import gray_set5
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import mod_crop, read_image, write_image
 from srlab.prepare import prepare
@@ -88,13 +89,10 @@ def test_no_temporary_files_are_left(tmp_path):
     assert leftovers == []
 
 
-@needs_shared_data
 def test_a_gray_image_gives_a_gray_lr(tmp_path):
-    hr_dir = tmp_path / "hr"
-    hr_dir.mkdir()
-    shutil.copy(BENCHMARKS / "Set14" / "bridge.png", hr_dir)
-    run(hr_dir, tmp_path / "lr", "scales=[4]")
-    assert read_image(tmp_path / "lr" / "X4" / "bridgex4.png").shape == (128, 128, 1)
+    write_image(tmp_path / "hr" / "butterfly.png", gray_set5("butterfly"))
+    run(tmp_path / "hr", tmp_path / "lr", "scales=[4]")
+    assert read_image(tmp_path / "lr" / "X4" / "butterflyx4.png").shape == (64, 64, 1)
 
 
 def test_a_missing_hr_folder_is_named(tmp_path):

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from hydra import compose, initialize_config_dir
 
-from conftest import BENCHMARKS, SET5, needs_shared_data, printed_user_error
+from conftest import SET5, printed_user_error
+from helpers.images import gray_set5
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
 from srlab.data.io import mod_crop, read_image, write_image
+from srlab.ops.pixels import as_batch
 from srlab.ops.quality import psnr
 from srlab.score import score
 from srlab.utils.errors import SRLabError
@@ -75,19 +76,17 @@ def test_sr_names_may_carry_the_usual_suffixes(tmp_path):
     assert run(sr_dir, hr_dir, 4) == exact
 
 
-@needs_shared_data
 def test_a_gray_hr_is_scored_on_gray_values_even_for_an_rgb_result(tmp_path):
     hr_dir, sr_dir = tmp_path / "hr", tmp_path / "sr"
-    hr_dir.mkdir()
-    shutil.copy(BENCHMARKS / "Set14" / "bridge.png", hr_dir)
-    write_bicubic_results(hr_dir, sr_dir, 4, {"bridge": "bridge.png"})
+    write_image(hr_dir / "butterfly.png", gray_set5("butterfly"))
+    write_bicubic_results(hr_dir, sr_dir, 4, {"butterfly": "butterfly.png"})
     gray = run(sr_dir, hr_dir, 4)["images"][0]["psnr"]
-    sr = read_image(sr_dir / "bridge.png")
-    write_image(sr_dir / "bridge.png", np.repeat(sr, 3, axis=2))  # saved as RGB
+    sr = read_image(sr_dir / "butterfly.png")
+    write_image(sr_dir / "butterfly.png", np.repeat(sr, 3, axis=2))  # saved as RGB
     assert run(sr_dir, hr_dir, 4)["images"][0]["psnr"] == pytest.approx(gray, abs=1e-12)
 
-    hr = torch.from_numpy(mod_crop(read_image(hr_dir / "bridge.png"), 4)).permute(2, 0, 1)[None]
-    on_gray = psnr(torch.from_numpy(sr).permute(2, 0, 1)[None], hr, border=4).item()
+    hr = as_batch(mod_crop(read_image(hr_dir / "butterfly.png"), 4))
+    on_gray = psnr(as_batch(sr), hr, border=4).item()
     assert gray == pytest.approx(on_gray, abs=1e-12)
 
 

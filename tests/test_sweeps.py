@@ -3,51 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
 
-from conftest import SET5, JobClock, ValidatedImages, callback_override, run_module
+from conftest import TINY_JOB, JobClock, ValidatedImages, callback_override, run_module
+from helpers.images import SET5_NAMES
+from helpers.wandb_runs import inspect, wandb_runs
 from srlab.compare import compare_runs
 from srlab.eval import evaluate
 from srlab.utils.hydra import config_dir
-
-WANDB = Path(sys.executable).parent / "wandb"
-SET5_NAMES = sorted(path.stem for path in SET5.glob("*.png"))
-TINY_JOB = [
-    "experiment=quick",
-    "model.n_feats=8",
-    "trainer.max_steps=2",
-    "trainer.val_check_interval=2",
-    "data.repeat=1",
-    "data.num_workers=0",
-    "data.batch_size=4",
-    "++trainer.limit_val_batches=1",
-]
-
-
-def wandb_runs(wandb_dir: Path) -> dict[str, Path]:
-    """Offline W&B run directories by run name, read with W&B's own reader."""
-    runs = {}
-    for run_dir in wandb_dir.rglob("offline-run-*"):
-        runs[inspect(run_dir)["name"]] = run_dir
-    return runs
-
-
-def inspect(run_dir: Path, summary: bool = True) -> dict | list[dict]:
-    command = [
-        str(WANDB),
-        "leet",
-        "inspect",
-        "--json",
-        *(["--summary"] if summary else []),
-        str(run_dir),
-    ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60).stdout
-    return json.loads(output) if summary else [json.loads(line) for line in output.splitlines()]
 
 
 def multirun(tmp_path: Path, *overrides: str) -> Path:
@@ -171,7 +137,7 @@ def test_ddp_on_two_cpu_processes_with_batch_norm_logs_what_a_single_process_eva
     assert list(ranks[0]) == list(ranks[1]) == ["2", "4"]
     for step in ranks[0]:
         names = [rank[step]["names"] for rank in ranks]
-        assert all(names) and sorted(names[0] + names[1]) == SET5_NAMES, (step, names)
+        assert all(names) and sorted(names[0] + names[1]) == list(SET5_NAMES), (step, names)
         assert [rank[step]["psnr_images"] for rank in ranks] == [{"Set5": len(n)} for n in names]
         assert [rank[step]["norms"] for rank in ranks] == [["BatchNorm2d"]] * 2
     logged = json.loads((run / "summary.json").read_text())["history"][-1]["val/Set5/psnr"]

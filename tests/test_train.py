@@ -31,7 +31,7 @@ def test_sample_run_writes_checkpoints_summary_and_wandb_offline_files(tmp_path:
     assert summary["steps"] == 4
     assert summary["params"] > 0
     assert [h["step"] for h in summary["history"]] == [2, 4]
-    # train() returns the best validation's PSNR (RunSummary's choice: test_callbacks.py), and
+    # train() returns the best validation's PSNR (RunSummaryWriter's choice: test_callbacks.py), and
     # the checkpoint callback, choosing on its own, kept that validation's weights.
     best = max(summary["history"], key=lambda validation: validation["val/Set5/psnr"])
     assert best_psnr == best["val/Set5/psnr"] and summary["best_step"] == best["step"]

@@ -9,8 +9,9 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from conftest import compose_train
-from srlab.data.io import read_image
+from conftest import SET5, compose_train
+from helpers.images import gray_set5
+from srlab.data.io import read_image, write_image
 from srlab.ops.inference import super_resolve
 from srlab.ops.pixels import to_float
 from srlab.train import train
@@ -34,14 +35,12 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path / "run" / "checkpoints" / "last.ckpt"
 
 
-def test_every_image_is_written_at_scale_times_its_size(
-    tmp_path: Path, checkpoint: Path, shared_data: Path
-) -> None:
+def test_every_image_is_written_at_scale_times_its_size(tmp_path: Path, checkpoint: Path) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
     for name in ("bird.png", "butterfly.png"):
-        shutil.copy(shared_data / "benchmarks" / "Set5" / name, inputs)
-    shutil.copy(shared_data / "benchmarks" / "Set14" / "bridge.png", inputs)  # grayscale
+        shutil.copy(SET5 / name, inputs)
+    write_image(inputs / "gray.png", gray_set5("butterfly"))
     written = upscale(
         compose_upscale(
             tmp_path,
@@ -51,7 +50,7 @@ def test_every_image_is_written_at_scale_times_its_size(
             "tile=64",
         )
     )
-    assert sorted(p.name for p in written) == ["bird.png", "bridge.png", "butterfly.png"]
+    assert sorted(p.name for p in written) == ["bird.png", "butterfly.png", "gray.png"]
     for path in written:
         lr, sr = read_image(inputs / path.name), read_image(path)
         assert sr.shape == (lr.shape[0] * 2, lr.shape[1] * 2, lr.shape[2])

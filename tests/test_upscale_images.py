@@ -41,7 +41,7 @@ def crop(name: str, height: int = 24, width: int = 32, top: int = 100) -> np.nda
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny x2 net in the layout srlab.train writes (models/checkpoint.py): its random weights
+    """A tiny x2 net in the layout srlab.train writes (training/module.py): its random weights
     make a non-trivial residual, which is all these tests need, without a training run."""
     torch.manual_seed(0)
     net = instantiate(NET_CONFIG)

@@ -48,6 +48,7 @@ from srlab.utils.files import write_json
 from srlab.utils.hydra import compose_config, instantiate
 
 log = logging.getLogger("srlab")  # not "__main__" under python -m
+USAGE = "python -m srlab.bench [repeats=5] [train.steps=20] [inference.sizes=[128,256,512]] ..."
 Samples = dict[str, list[float]]
 UNITS = {
     "train_step_ratio_vs_plain": "Lightning / plain",
@@ -355,7 +356,7 @@ def bench(cfg: DictConfig) -> dict[str, Any]:
     return results
 
 
-main = hydra_entry_point("bench", bench)
+main = hydra_entry_point("bench", bench, USAGE, __doc__)
 
 
 if __name__ == "__main__":

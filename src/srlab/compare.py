@@ -11,8 +11,6 @@ PSNR from the first setting's with its 95% Welch interval.
 
 The command line: bare arguments are sweep or run directories (so is any argument naming an
 existing path); `key=value` arguments override conf/compare.yaml, `runs=[dir1,dir2]` included.
-compare is no training job, so it is not under @hydra.main: it composes its config with Hydra's
-compose API and writes no run directory of its own.
 
 The work is in srlab.reporting: runs (finding and reading runs), table (the rows, as Markdown,
 CSV and terminal table), stats (means over seeds, the interval), plots, crops and html.
@@ -20,12 +18,9 @@ CSV and terminal table), stats (means over seeds, the interval), plots, crops an
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hydra.errors import HydraException
 from omegaconf import DictConfig
 
 from srlab.reporting.html import html_report
@@ -38,11 +33,12 @@ from srlab.reporting.table import (
     markdown_table,
     print_comparison,
 )
-from srlab.utils.entry import run_entry_point, usage
+from srlab.utils.entry import compose_arguments, compose_entry_point
 from srlab.utils.errors import SRLabError
 from srlab.utils.files import write_atomic
-from srlab.utils.hydra import compose_config
 from srlab.utils.tables import console
+
+USAGE = "python -m srlab.compare <sweep dir or run dirs...> [html=true] [output=<dir>]"
 
 
 def compare_runs(
@@ -51,7 +47,7 @@ def compare_runs(
     """Find the runs under `paths`, write comparison.{md,csv,png} (and report.html) to `output`
     (default: the one sweep directory given, else the first run's parent) and print the table."""
     if not paths:
-        raise SRLabError(f"no runs given; usage: {usage('compare')}")
+        raise SRLabError(f"no runs given; usage: {USAGE}")
     runs = load_runs(paths)
     if output is None:
         output = paths[0] if len(paths) == 1 and not is_run_dir(paths[0]) else runs[0].path.parent
@@ -89,22 +85,11 @@ def compare(cfg: DictConfig) -> Comparison:
 def load_config(args: Sequence[str]) -> DictConfig:
     """conf/compare.yaml composed with the `key=value` arguments; the other arguments (and any
     naming an existing path) are appended to `runs`."""
-    paths = [arg for arg in args if "=" not in arg or os.path.exists(arg)]
-    overrides = [arg for arg in args if arg not in paths]
-    try:
-        cfg = compose_config("compare", overrides)
-    except HydraException as error:
-        raise SRLabError(f"{error}\nusage: {usage('compare')}") from error
-    cfg.runs = [*cfg.runs, *paths]
-    return cfg
+    return compose_arguments("compare", args, USAGE, bare_arguments_to="runs")
 
 
-def main(argv: Sequence[str] | None = None) -> Comparison | None:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if any(arg in ("-h", "--help") for arg in args):
-        print(__doc__)
-        return None
-    return run_entry_point(lambda arguments: compare(load_config(arguments)), args)
+# Not @hydra.main: its bare arguments are directories, which Hydra's command line does not take.
+main = compose_entry_point("compare", compare, USAGE, __doc__, bare_arguments_to="runs")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,7 @@ every local run of every sweep. TensorBoard (over logs/tensorboard; its HParams 
 settings against each run's final PSNR) and MLflow's UI (over the local store logs/mlflow) are
 served on localhost: the address is printed, and the server runs until Ctrl-C. W&B has no local
 web app for offline runs: `logger=wandb` (the default, as in training) opens its terminal
-dashboard, `wandb leet`, over logs/wandb.
-
-Not a training job: the config (conf/dashboard.yaml) is composed with Hydra's compose API, as in
-srlab.compare, and no run directory is written.
+dashboard, `wandb leet`, over logs/wandb. The settings are conf/dashboard.yaml's.
 """
 
 from __future__ import annotations
@@ -18,16 +15,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
-from hydra.errors import HydraException
 from omegaconf import DictConfig
 
-from srlab.utils.entry import run_entry_point, usage
+from srlab.utils.entry import compose_entry_point
 from srlab.utils.errors import SRLabError
-from srlab.utils.hydra import compose_config
 
+USAGE = "python -m srlab.dashboard [logger=wandb|tensorboard|mlflow] [port=N]"
 TITLES = {"wandb": "W&B", "tensorboard": "TensorBoard", "mlflow": "MLflow"}
 DEFAULT_PORTS = {"tensorboard": 6006, "mlflow": 5000}
 START_TIMEOUT_S = 180  # MLflow's first start on a new store migrates its database
@@ -47,7 +42,7 @@ def dashboard_command(logger: str, store: Path, host: str, port: int) -> list[st
         return [sys.executable, "-m", "tensorboard.main", *where]
     if logger == "mlflow":
         # here, not at the top: the other dashboards start without importing Lightning
-        from srlab.training.loggers import local_artifact_root, local_store_uri
+        from srlab.training.loggers.mlflow import local_artifact_root, local_store_uri
 
         return [
             console_script("mlflow"),
@@ -152,13 +147,6 @@ def open_dashboard(
         stop(process)
 
 
-def load_config(args: Sequence[str]) -> DictConfig:
-    try:
-        return compose_config("dashboard", list(args))
-    except HydraException as error:
-        raise SRLabError(f"{error}\nusage: {usage('dashboard')}") from error
-
-
 def store_of(cfg: DictConfig) -> tuple[str, Path]:
     """(logger, where it keeps its runs) of the one logger that the config selects."""
     if len(cfg.logger) != 1:
@@ -173,15 +161,15 @@ def store_of(cfg: DictConfig) -> tuple[str, Path]:
     return logger, store / "wandb" if logger == "wandb" else store  # W&B adds wandb/
 
 
-def dashboard(args: Sequence[str]) -> int:
-    cfg = load_config(args)
+def dashboard(cfg: DictConfig) -> int:
+    """Serve the dashboard of the one logger `cfg` selects; its exit status."""
     logger, store = store_of(cfg)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `finally` stops the server
     return open_dashboard(logger, store, cfg.host, cfg.port)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `finally` stops the server
-    sys.exit(run_entry_point(dashboard, list(sys.argv[1:] if argv is None else argv)))
+# Not @hydra.main: a server until Ctrl-C is no job (no run directory); its exit status is ours.
+main = compose_entry_point("dashboard", dashboard, USAGE, __doc__)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ from srlab.weights.loading import EMA_PREFIX, load_net
 from srlab.weights.onnx_net import OnnxNet
 
 log = logging.getLogger("srlab")  # not "__main__" under python -m
+USAGE = (
+    "python -m srlab.export ckpt_path=<run>/checkpoints/last.ckpt format=onnx|torchscript"
+    " output=net_x2.onnx"
+)
 REQUIRED = {
     "ckpt_path": "ckpt_path=<run>/checkpoints/last.ckpt",
     "output": "output=<file to write, e.g. net_x2.onnx>",
@@ -72,7 +76,7 @@ def check_config(cfg: DictConfig) -> None:
         )
 
 
-main = hydra_entry_point("export", export)
+main = hydra_entry_point("export", export, USAGE, __doc__)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`python -m srlab.prepare`: DIV2K-style LR folders by the exact degradation, in parallel.
+r"""`python -m srlab.prepare`: DIV2K-style LR folders by the exact degradation, in parallel.
 
     python -m srlab.prepare hr_dir=data/DIV2K/DIV2K_train_HR \
         out_dir=data/DIV2K/DIV2K_train_LR_bicubic scales=[2,3,4]
@@ -26,6 +26,10 @@ from srlab.utils.errors import SRLabError
 from srlab.utils.tables import print_table
 
 log = logging.getLogger("srlab")  # not "__main__" under python -m
+USAGE = (
+    "python -m srlab.prepare hr_dir=data/DIV2K/DIV2K_train_HR"
+    " out_dir=data/DIV2K/DIV2K_train_LR_bicubic [scales=[2,3,4]]"
+)
 MAX_DEFAULT_WORKERS = 8
 
 
@@ -120,7 +124,7 @@ def print_prepare_table(summary: dict[int, dict[str, int]], out_dir: Path) -> No
     print_table(f"LR images in {out_dir}", ("scale", "folder", "written", "kept"), rows)
 
 
-main = hydra_entry_point("prepare", prepare)
+main = hydra_entry_point("prepare", prepare, USAGE, __doc__)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`python -m srlab.score`: PSNR/SSIM of a folder of SR results against their ground truth.
+r"""`python -m srlab.score`: PSNR/SSIM of a folder of SR results against their ground truth.
 
     python -m srlab.score sr_dir=results/Set14/x4 hr_dir=data/benchmarks/Set14 scale=4 \
         output=scores.json
@@ -33,6 +33,10 @@ from srlab.utils.files import write_json
 from srlab.utils.tables import print_table
 
 log = logging.getLogger("srlab")  # not "__main__" under python -m
+USAGE = (
+    "python -m srlab.score sr_dir=results/x4 hr_dir=data/benchmarks/Set14 scale=4"
+    " output=scores.json"
+)
 
 
 def score(cfg: DictConfig) -> dict:
@@ -137,7 +141,7 @@ def print_scores_table(scores: dict, scale: int, sr_dir: Path) -> None:
     print_table(f"{sr_dir} (x{scale})", ("image", "PSNR (dB)", "SSIM"), rows, footer=footer)
 
 
-main = hydra_entry_point("score", score)
+main = hydra_entry_point("score", score, USAGE, __doc__)
 
 
 if __name__ == "__main__":

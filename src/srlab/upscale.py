@@ -1,4 +1,4 @@
-"""`python -m srlab.upscale`: super-resolve the images people have with a trained net.
+r"""`python -m srlab.upscale`: super-resolve the images people have with a trained net.
 
     python -m srlab.upscale ckpt_path=<run>/checkpoints/best-step5000.ckpt \
         input=photos/ output=photos_x2/
@@ -45,6 +45,10 @@ from srlab.utils.errors import SRLabError
 from srlab.weights.loading import load_net
 
 log = logging.getLogger("srlab")  # not "__main__" under python -m
+USAGE = (
+    "python -m srlab.upscale ckpt_path=<run>/checkpoints/last.ckpt"
+    " input=<image, folder or 'glob'> output=<dir>"
+)
 
 
 @torch.inference_mode()
@@ -183,7 +187,7 @@ def progress_bar() -> Progress:
     )
 
 
-main = hydra_entry_point("upscale", upscale)
+main = hydra_entry_point("upscale", upscale, USAGE, __doc__)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,9 @@
-"""data/datamodule.py and data/datasets.py on temp folders of real Set14 and BSD68 images.
+"""data/datamodule.py and data/datasets.py on temp folders of real (bundled Set5) images.
 
 Samples are turned back into uint8 arrays and compared exactly: crops against the HR image,
 LR against `bicubic_downscale` (the protocol's exact degradation).
 """
 
-from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,31 +12,21 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from conftest import BENCHMARKS
+from helpers.images import set5
 from srlab.data.datamodule import ShardSampler, SRDataModule
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
-from srlab.data.io import mod_crop, read_image, write_image
+from srlab.data.io import mod_crop, write_image
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import config_dir, instantiate
 
 PATCH = 48  # a multiple of 2, 3 and 4
 
 
-@cache
-def _real(name: str) -> np.ndarray:
-    path = BENCHMARKS / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found: tests read ../shared/data")
-    image = read_image(path)
-    image.flags.writeable = False
-    return image
-
-
 def _train_images() -> dict[str, np.ndarray]:
     """Two HR images whose sizes are multiples of 2 and 3 (so an LR folder can hold HR/s)."""
     return {
-        "baboon": _real("Set14/baboon.png")[60:156, 100:220],  # 96 x 120
-        "bsd": _real("BSD68/101085.png")[30:120, 20:104],  # 90 x 84
+        "baby": set5("baby")[60:156, 100:220],  # 96 x 120
+        "bird": set5("bird")[30:120, 20:104],  # 90 x 84
     }
 
 
@@ -49,7 +38,7 @@ def _write_folder(folder: Path, images: dict[str, np.ndarray]) -> Path:
 
 @pytest.fixture
 def val_dir(tmp_path) -> Path:
-    return _write_folder(tmp_path / "valset", {"face": _real("Set14/face.png")[:61, :50]})
+    return _write_folder(tmp_path / "valset", {"head": set5("head")[:61, :50]})
 
 
 def _datamodule(train_dir: Path, val_dir: Path, **options) -> SRDataModule:
@@ -157,7 +146,7 @@ def test_hr_crops_are_taken_at_lr_grid_positions_of_the_image(tmp_path, val_dir,
 @pytest.mark.parametrize("scale", [2, 3])
 def test_augmentation_applies_the_same_d4_transform_to_hr_and_lr(tmp_path, val_dir, scale):
     # A patch-sized image: the crop is the whole image, so only the augmentation moves pixels.
-    original = _real("Set14/baboon.png")[100 : 100 + PATCH, 200 : 200 + PATCH]
+    original = set5("baby")[100 : 100 + PATCH, 200 : 200 + PATCH]
     train_dir = _write_folder(tmp_path / "train", {"patch": original})
     datamodule = _datamodule(train_dir, val_dir, scale=scale, augment=True, repeat=16)
     datamodule.setup("fit")
@@ -174,7 +163,7 @@ def test_augmentation_applies_the_same_d4_transform_to_hr_and_lr(tmp_path, val_d
 
 
 def test_augmentation_is_reproducible_under_a_torch_seed(tmp_path, val_dir):
-    original = _real("Set14/baboon.png")[100 : 100 + PATCH, 200 : 200 + PATCH]
+    original = set5("baby")[100 : 100 + PATCH, 200 : 200 + PATCH]
     train_dir = _write_folder(tmp_path / "train", {"patch": original})
     runs = []
     for _ in range(2):  # two runs, each seeded as seed_everything does
@@ -217,7 +206,7 @@ def test_a_missing_lr_folder_falls_back_to_the_exact_degradation(tmp_path, val_d
 
 
 def test_missing_lr_partners_are_listed(tmp_path, val_dir):
-    image = _train_images()["baboon"]
+    image = _train_images()["baby"]
     train_dir = _write_folder(tmp_path / "train", {"alpha": image, "beta": image, "gamma": image})
     lr_dir = _write_folder(tmp_path / "lr", {"alphax2": bicubic_downscale(image, 2)})
     datamodule = _datamodule(train_dir, val_dir, train_lr_dir=str(lr_dir))
@@ -228,19 +217,26 @@ def test_missing_lr_partners_are_listed(tmp_path, val_dir):
 
 
 def test_lr_of_the_wrong_size_is_an_error_naming_the_image(tmp_path, val_dir):
-    image = _train_images()["baboon"]
-    train_dir = _write_folder(tmp_path / "train", {"baboon": image})
-    lr_dir = _write_folder(tmp_path / "lr", {"baboonx2": bicubic_downscale(image, 3)})
+    image = _train_images()["baby"]
+    train_dir = _write_folder(tmp_path / "train", {"baby": image})
+    lr_dir = _write_folder(tmp_path / "lr", {"babyx2": bicubic_downscale(image, 3)})
     datamodule = _datamodule(train_dir, val_dir, train_lr_dir=str(lr_dir))
     with pytest.raises(SRLabError, match="not HR/2") as error:
         datamodule.setup("fit")
-    assert "baboon (HR 120x96, LR 40x32)" in str(error.value)
+    assert "baby (HR 120x96, LR 40x32)" in str(error.value)
 
 
 def test_patch_size_not_a_multiple_of_the_scale_is_a_user_error(tmp_path, val_dir):
     train_dir = _write_folder(tmp_path / "train", _train_images())
     with pytest.raises(SRLabError, match="patch_size"):
         _datamodule(train_dir, val_dir, scale=3, patch_size=50)
+
+
+@pytest.mark.parametrize("key", ["batch_size", "patch_size", "repeat"])
+def test_a_zero_size_is_a_user_error_naming_the_key(tmp_path, val_dir, key):
+    train_dir = _write_folder(tmp_path / "train", _train_images())
+    with pytest.raises(SRLabError, match=f"data.{key}=0 must be > 0"):
+        _datamodule(train_dir, val_dir, **{key: 0})
 
 
 # Folders and bad files
@@ -272,7 +268,7 @@ def test_train_folder_without_images_is_an_error_naming_it(tmp_path, val_dir, co
 
 
 def test_corrupt_image_is_an_error_naming_the_file(tmp_path, val_dir):
-    train_dir = _write_folder(tmp_path / "train", {"good": _train_images()["baboon"]})
+    train_dir = _write_folder(tmp_path / "train", {"good": _train_images()["baby"]})
     (train_dir / "x.png").write_bytes(b"\x89PNG garbage" + bytes(range(256)))
     datamodule = _datamodule(train_dir, val_dir)
     with pytest.raises(SRLabError, match="x.png") as error:
@@ -281,7 +277,7 @@ def test_corrupt_image_is_an_error_naming_the_file(tmp_path, val_dir):
 
 
 def test_corrupt_image_is_skipped_with_skip_bad_images(tmp_path, val_dir):
-    good = _train_images()["baboon"]
+    good = _train_images()["baby"]
     train_dir = _write_folder(tmp_path / "train", {"good": good})
     (train_dir / "x.png").write_bytes(b"\x89PNG garbage" + bytes(range(256)))
     datamodule = _datamodule(train_dir, val_dir, skip_bad_images=True, repeat=3)
@@ -292,8 +288,8 @@ def test_corrupt_image_is_skipped_with_skip_bad_images(tmp_path, val_dir):
 
 
 def test_images_smaller_than_the_patch_are_skipped(tmp_path, val_dir):
-    big = _real("Set14/baboon.png")[:64, :64]
-    small = _real("Set14/baboon.png")[: PATCH - 1, :200]
+    big = set5("baby")[:64, :64]
+    small = set5("baby")[: PATCH - 1, :200]
     train_dir = _write_folder(tmp_path / "train", {"big": big, "small": small})
     datamodule = _datamodule(train_dir, val_dir)
     datamodule.setup("fit")
@@ -302,7 +298,7 @@ def test_images_smaller_than_the_patch_are_skipped(tmp_path, val_dir):
 
 
 def test_no_image_as_large_as_the_patch_is_an_error(tmp_path, val_dir):
-    small = _real("Set14/baboon.png")[:40, :40]
+    small = set5("baby")[:40, :40]
     train_dir = _write_folder(tmp_path / "train", {"a": small, "b": small})
     datamodule = _datamodule(train_dir, val_dir)
     with pytest.raises(SRLabError, match=f"data.patch_size={PATCH}"):
@@ -315,7 +311,7 @@ def test_train_files_patterns_select_images(tmp_path, val_dir):
     datamodule = _datamodule(train_dir, val_dir, train_files=["bab*.png"])
     datamodule.setup("fit")
     assert len(datamodule.train_set.hr_images) == 1
-    np.testing.assert_array_equal(datamodule.train_set.hr_images[0], images["baboon"])
+    np.testing.assert_array_equal(datamodule.train_set.hr_images[0], images["baby"])
 
 
 def test_train_files_matching_nothing_is_an_error(tmp_path, val_dir):
@@ -358,8 +354,8 @@ def test_repeat_multiplies_the_epoch_length(tmp_path, val_dir):
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_validation_images_are_whole_mod_cropped_images_with_exact_lr(tmp_path, scale):
     originals = {
-        "comic": _real("Set14/comic.png")[:61, :49],  # divisible by none of 2, 3, 4
-        "bsd": _real("BSD68/101085.png")[:45, :71],
+        "butterfly": set5("butterfly")[:61, :49],  # divisible by none of 2, 3, 4
+        "bird": set5("bird")[:45, :71],
     }
     val_dir = _write_folder(tmp_path / "valset", originals)
     train_dir = _write_folder(tmp_path / "train", _train_images())
@@ -398,8 +394,8 @@ def test_shard_sampler_splits_indices_without_padding_or_duplicates(length, worl
 
 
 def test_validation_loaders_of_all_ranks_score_every_image_once(tmp_path):
-    face = _real("Set14/face.png")
-    crops = {f"face{i}": face[i : i + 40, :40] for i in range(3)}
+    head = set5("head")
+    crops = {f"head{i}": head[i : i + 40, :40] for i in range(3)}
     val_dir = _write_folder(tmp_path / "valset", crops)
     train_dir = _write_folder(tmp_path / "train", _train_images())
     datamodule = _datamodule(train_dir, val_dir)
@@ -409,7 +405,7 @@ def test_validation_loaders_of_all_ranks_score_every_image_once(tmp_path):
         datamodule.trainer = SimpleNamespace(world_size=2, global_rank=rank)
         (loader,) = datamodule.val_dataloader()
         names += [name for batch in loader for name in batch["name"]]
-    assert sorted(names) == ["face0", "face1", "face2"]  # 3 images, not padded to 4
+    assert sorted(names) == ["head0", "head1", "head2"]  # 3 images, not padded to 4
 
 
 # Configs

@@ -1,43 +1,34 @@
 """data/io.py: every PNG flavour reads as uint8 (H, W, C); writes are atomic; errors name files."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import BENCHMARKS
+from helpers.images import SET5, gray_set5
 from srlab.data.io import list_images, mod_crop, read_image, write_image
 from srlab.utils.errors import SRLabError
 
-SET14 = BENCHMARKS / "Set14"
-
-
-def _set14(name: str) -> Path:
-    path = SET14 / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found: tests read ../shared/data")
-    return path
-
 
 def _rgb_crop() -> np.ndarray:
-    with Image.open(_set14("baboon.png")) as image:
+    with Image.open(SET5 / "woman.png") as image:
         return np.asarray(image)[:40, :56].copy()
 
 
-def test_grayscale_png_reads_as_one_channel():
-    image = read_image(_set14("bridge.png"))
-    with Image.open(_set14("bridge.png")) as pil:
+def test_grayscale_png_reads_as_one_channel(tmp_path):
+    Image.fromarray(gray_set5("butterfly")[..., 0]).save(tmp_path / "gray.png")
+    with Image.open(tmp_path / "gray.png") as pil:
+        assert pil.mode == "L"
         expected = np.asarray(pil)
+    image = read_image(tmp_path / "gray.png")
     assert image.dtype == np.uint8
-    assert image.shape == (512, 512, 1)
+    assert image.shape == (256, 256, 1)
     np.testing.assert_array_equal(image[..., 0], expected)
 
 
 def test_rgb_png_reads_as_three_channels():
-    image = read_image(_set14("baboon.png"))
+    image = read_image(SET5 / "woman.png")
     assert image.dtype == np.uint8
-    assert image.shape == (480, 500, 3)
+    assert image.shape == (344, 228, 3)
     np.testing.assert_array_equal(image[:40, :56], _rgb_crop())
 
 
@@ -74,9 +65,9 @@ def test_16bit_png_is_scaled_to_8bit(tmp_path):
 
 
 def test_16bit_copy_of_a_real_image_reads_back_as_the_8bit_image(tmp_path):
-    gray = read_image(_set14("bridge.png"))[:64, :64, 0]
-    Image.fromarray(gray.astype(np.uint16) * 257).save(tmp_path / "bridge16.png")
-    np.testing.assert_array_equal(read_image(tmp_path / "bridge16.png")[..., 0], gray)
+    gray = gray_set5("butterfly")[:64, :64, 0]
+    Image.fromarray(gray.astype(np.uint16) * 257).save(tmp_path / "butterfly16.png")
+    np.testing.assert_array_equal(read_image(tmp_path / "butterfly16.png")[..., 0], gray)
 
 
 def test_dark_16bit_png_is_scaled_even_when_every_level_is_below_256(tmp_path):

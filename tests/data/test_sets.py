@@ -1,4 +1,4 @@
-"""data/benchmarks.py: set names resolve to folders; pairs follow the protocol; gray stays gray."""
+"""data/sets.py: set names resolve to folders; pairs follow the protocol; gray stays gray."""
 
 import shutil
 from pathlib import Path
@@ -8,7 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import BENCHMARKS, SET5, SHARED_DATA, needs_shared_data
+from conftest import SET5, SHARED_DATA, needs_shared_data
+from helpers.images import gray_set5
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import read_image, write_image
 from srlab.data.sets import BenchmarkSet, resolve_set
@@ -19,23 +20,24 @@ from srlab.utils.hydra import asset_dir
 MATLAB_SET5_X2 = SHARED_DATA / "matlab_bicubic" / "Set5" / "x2"
 
 
-def copy_images(tmp_path: Path, names: list[str], source: Path = SET5) -> Path:
+def copy_images(tmp_path: Path, names: list[str]) -> Path:
+    """A folder of the named Set5 images."""
     folder = tmp_path / "images"
     folder.mkdir()
     for name in names:
-        shutil.copy(source / name, folder / name)
+        shutil.copy(SET5 / name, folder / name)
     return folder
 
 
-@needs_shared_data
 @pytest.mark.parametrize("name", ["Set5", "Set14", "BSD68"])
-def test_a_known_name_resolves_under_the_data_dir(name):
-    assert resolve_set(name, SHARED_DATA) == (name, BENCHMARKS / name)
+def test_a_known_name_resolves_under_the_data_dir(tmp_path, name):
+    (tmp_path / "benchmarks" / name).mkdir(parents=True)
+    assert resolve_set(name, tmp_path) == (name, tmp_path / "benchmarks" / name)
 
 
-@needs_shared_data
-def test_b100_falls_back_to_bsd68_and_is_reported_as_such():
-    assert resolve_set("B100", SHARED_DATA) == ("BSD68", BENCHMARKS / "BSD68")
+def test_b100_falls_back_to_bsd68_and_is_reported_as_such(tmp_path):
+    (tmp_path / "benchmarks" / "BSD68").mkdir(parents=True)
+    assert resolve_set("B100", tmp_path) == ("BSD68", tmp_path / "benchmarks" / "BSD68")
 
 
 def test_set5_is_always_available(tmp_path):
@@ -119,13 +121,12 @@ def test_an_unreadable_image_is_named(tmp_path):
         list(BenchmarkSet("images", folder, scale=2))
 
 
-@needs_shared_data
 def test_a_gray_image_stays_one_channel(tmp_path):
-    folder = copy_images(tmp_path, ["bridge.png"], BENCHMARKS / "Set14")
-    assert Image.open(folder / "bridge.png").mode == "L"
-    (bridge,) = BenchmarkSet("Set14", folder, scale=3)
-    assert bridge.hr.shape[2] == 1 and bridge.lr.shape[2] == 1
-    np.testing.assert_array_equal(bridge.lr, bicubic_downscale(bridge.hr, 3))
+    write_image(tmp_path / "gray" / "butterfly.png", gray_set5("butterfly"))
+    assert Image.open(tmp_path / "gray" / "butterfly.png").mode == "L"
+    (butterfly,) = BenchmarkSet("gray", tmp_path / "gray", scale=3)
+    assert butterfly.hr.shape[2] == 1 and butterfly.lr.shape[2] == 1
+    np.testing.assert_array_equal(butterfly.lr, bicubic_downscale(butterfly.hr, 3))
 
 
 def test_gray_from_rgb_is_the_mean_of_the_channels():

@@ -1,22 +1,20 @@
 """ops/ensemble.py: the 8 D4 views and their inverses, and the self-ensemble's mean over them."""
 
-from pathlib import Path
-
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srlab.data.io import read_image
+from helpers.images import set5
 from srlab.models.resnet_sr import ResNetSR
 from srlab.ops.ensemble import TRANSFORMS, self_ensemble
 from srlab.ops.pixels import to_float
 
 
 @pytest.fixture
-def photo(shared_data: Path) -> torch.Tensor:
+def photo() -> torch.Tensor:
     """(2, 3, 20, 28): two non-square crops of a real photo, one of them with no symmetry."""
-    image = to_float(read_image(shared_data / "benchmarks" / "Set5" / "butterfly.png"))
+    image = to_float(set5("butterfly"))
     return torch.stack([image[:, 40:60, 70:98], image[:, 100:120, 10:38]])
 
 

@@ -1,4 +1,5 @@
-"""MATLAB-exact bicubic imresize: against MATLAB's own outputs, and torch against NumPy."""
+"""MATLAB-exact bicubic imresize: against MATLAB's own outputs (../shared/data), and torch
+against NumPy (on the bundled Set5)."""
 
 import numpy as np
 import pytest
@@ -6,11 +7,11 @@ import torch
 from PIL import Image
 
 from conftest import SHARED_DATA as DATA
+from helpers.images import SET5_NAMES, gray_set5, set5
 from srlab.ops import imresize as imresize_module
 from srlab.ops.imresize import imresize
 from srlab.ops.imresize_numpy import imresize_numpy
 
-SET5 = ("baby", "bird", "butterfly", "head", "woman")
 SCALES = (1 / 2, 1 / 3, 1 / 4, 0.7, 1.5, 2, 3)
 # Every kind of pass: float32 exact (x2, x4 down and up), float32 with settled ties (1/3, 0.7,
 # 0.45), float64 tap by tap (x3, x1.5 up).
@@ -25,9 +26,10 @@ def _read(relative: str) -> np.ndarray:
     return np.asarray(Image.open(path))
 
 
-def _comic_crop() -> np.ndarray:
-    """A real RGB image with odd sides (181 x 125), small enough for the NumPy loops."""
-    return _read("benchmarks/Set14/comic.png")[:181, :125]
+def _odd_crop() -> np.ndarray:
+    """A real RGB photo with odd sides (181 x 125), small enough for the NumPy loops; its sums
+    meet float32 ties at 1/3, 0.7, 0.45 and 2/3."""
+    return np.ascontiguousarray(set5("woman")[:181, :125])
 
 
 def _to_chw(image: np.ndarray) -> torch.Tensor:
@@ -48,6 +50,8 @@ def _resize_both(image: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarra
 
 
 def _set_images(name: str) -> list[tuple[str, np.ndarray]]:
+    if name == "Set5":
+        return [(stem, set5(stem)) for stem in SET5_NAMES]
     folder = DATA / "benchmarks" / name
     if not folder.is_dir():
         pytest.skip(f"{folder} not found: the shared reference data sits next to the repository")
@@ -57,12 +61,12 @@ def _set_images(name: str) -> list[tuple[str, np.ndarray]]:
 
 def _set5_x2(name: str) -> tuple[np.ndarray, np.ndarray]:
     """(HR mod-cropped to even sides as the protocol does, MATLAB's imresize(HR, 1/2))."""
-    hr = _read(f"benchmarks/Set5/{name}.png")
+    hr = set5(name)
     matlab_lr = _read(f"matlab_bicubic/Set5/x2/{name}x2.png")
     return hr[: hr.shape[0] // 2 * 2, : hr.shape[1] // 2 * 2], matlab_lr
 
 
-@pytest.mark.parametrize("name", SET5)
+@pytest.mark.parametrize("name", SET5_NAMES)
 def test_x2_downscale_is_bit_exact_with_matlab(name):
     hr, matlab_lr = _set5_x2(name)
 
@@ -72,7 +76,7 @@ def test_x2_downscale_is_bit_exact_with_matlab(name):
     assert identical == 1.0, f"{name}: only {identical:.4%} of pixels match MATLAB"
 
 
-@pytest.mark.parametrize("name", SET5)
+@pytest.mark.parametrize("name", SET5_NAMES)
 def test_numpy_version_is_bit_exact_with_matlab(name):
     hr, matlab_lr = _set5_x2(name)
 
@@ -81,7 +85,7 @@ def test_numpy_version_is_bit_exact_with_matlab(name):
 
 @pytest.mark.parametrize("scale", SCALES)
 def test_torch_matches_numpy_on_uint8(scale):
-    image = _comic_crop()
+    image = _odd_crop()
 
     expected = imresize_numpy(image, scale=scale)
     resized = _to_hwc(imresize(_to_chw(image), scale=scale))
@@ -92,7 +96,7 @@ def test_torch_matches_numpy_on_uint8(scale):
 
 @pytest.mark.parametrize("scale", SCALES)
 def test_torch_matches_numpy_on_float(scale):
-    image = _comic_crop().astype(np.float64) / 255
+    image = _odd_crop().astype(np.float64) / 255
 
     expected = imresize_numpy(image, scale=scale)
     resized = _to_hwc(imresize(_to_chw(image), scale=scale))
@@ -106,7 +110,7 @@ def test_torch_matches_numpy_on_float(scale):
     ids=["height-first", "width-first", "no-antialias", "upscale"],
 )
 def test_torch_matches_numpy_with_size(size, antialias):
-    image = _comic_crop()
+    image = _odd_crop()
 
     expected = imresize_numpy(image, size=size, antialias=antialias)
     resized = _to_hwc(imresize(_to_chw(image), size=size, antialias=antialias))
@@ -115,8 +119,7 @@ def test_torch_matches_numpy_with_size(size, antialias):
 
 
 def test_torch_matches_numpy_on_a_grayscale_image():
-    image = _read("benchmarks/Set14/bridge.png")
-    assert image.ndim == 2
+    image = gray_set5("butterfly")[..., 0]
 
     resized = imresize(torch.from_numpy(image.copy()), scale=1 / 3).numpy()
 
@@ -192,14 +195,14 @@ def float64_path_only():
 
 def test_bf16_cpu_matmuls_turn_the_float32_path_off():
     """torch's newer per-backend setting: get_float32_matmul_precision() then raises."""
-    image = _to_chw(_comic_crop())
+    image = _to_chw(_odd_crop())
     try:
         torch.backends.mkldnn.matmul.fp32_precision = "bf16"
         resized = imresize(image, scale=1 / 2)
     finally:
         torch.backends.mkldnn.matmul.fp32_precision = "none"
 
-    np.testing.assert_array_equal(_to_hwc(resized), imresize_numpy(_comic_crop(), scale=1 / 2))
+    np.testing.assert_array_equal(_to_hwc(resized), imresize_numpy(_odd_crop(), scale=1 / 2))
 
 
 @pytest.mark.parametrize("scale", [1 / 2, 1 / 4, 2, 4, 1 / 3, 0.7])
@@ -207,7 +210,7 @@ def test_bf16_cpu_matmuls_turn_the_float32_path_off():
 def test_float32_path_equals_float64_path(scale, group_bytes, request, monkeypatch):
     monkeypatch.setattr(imresize_module, "GROUP_BYTES", group_bytes)
     monkeypatch.setattr(imresize_module, "EXACT_CHUNK_BYTES", 4096)  # several chunks per pass
-    image = _to_chw(_comic_crop())
+    image = _to_chw(_odd_crop())
     batch = torch.stack([image, image.flip(-1)])
 
     fast = imresize(batch, scale=scale)
@@ -221,7 +224,7 @@ def test_float32_path_equals_float64_path(scale, group_bytes, request, monkeypat
 def test_float32_path_matches_numpy_width_first(size, exact):
     """The width's scale is the smaller (31/124 = 1/4, 50/125 = 0.4): it goes first; exact in
     float32, or (0.4 and 2/3) with ties settled."""
-    image = _comic_crop()[:180, : size[1] * 4 if exact else 125]
+    image = _odd_crop()[:180, : size[1] * 4 if exact else 125]
     for length, out_len in zip(image.shape[:2], size, strict=True):
         plan = imresize_module._window_plan(length, out_len, out_len / length, True)
         assert plan is not None and (plan.tie_margin == 0) == exact
@@ -238,7 +241,7 @@ def test_float32_path_matches_numpy_width_first(size, exact):
     + [((3, 5), 0.7), ((9, 13), 0.7), ((2, 7), 1 / 3), ((1, 4), 0.45)],
 )
 def test_float32_path_matches_numpy_on_tiny_images(crop, scale):
-    image = np.ascontiguousarray(_comic_crop()[100 : 100 + crop[0], 50 : 50 + crop[1]])
+    image = np.ascontiguousarray(_odd_crop()[100 : 100 + crop[0], 50 : 50 + crop[1]])
 
     expected = imresize_numpy(image, scale=scale)
     resized = _to_hwc(imresize(_to_chw(image), scale=scale))
@@ -247,12 +250,23 @@ def test_float32_path_matches_numpy_on_tiny_images(crop, scale):
 
 
 @pytest.mark.parametrize("scale", DOWNSCALES)
-def test_set5_and_three_set14_images_match_numpy_downscaled(scale):
-    """The fast subset of test_every_benchmark_image_matches_numpy (upscales: the comic crop
-    above): grayscale (bridge), cartoon (comic: flat areas and sharp edges, where ties gather)
-    and text (ppt3) included."""
+def test_set5_and_a_gray_photo_match_numpy_downscaled(scale):
+    """The fast subset of test_every_benchmark_image_matches_numpy (upscales: the odd crop
+    above), on the bundled Set5 and a gray copy of butterfly."""
+    for name, image in [*_set_images("Set5"), ("gray butterfly", gray_set5("butterfly"))]:
+        ours, reference = _resize_both(image, scale)
+
+        assert np.array_equal(ours, reference), (
+            f"{name} at {scale:.4g}: {(ours != reference).sum()}"
+        )
+
+
+@pytest.mark.parametrize("scale", DOWNSCALES)
+def test_three_set14_images_match_numpy_downscaled(scale):
+    """Set14's hardest three (../shared/data): grayscale (bridge), cartoon (comic: flat areas and
+    sharp edges, where ties gather) and text (ppt3)."""
     set14 = [item for item in _set_images("Set14") if item[0] in ("bridge", "comic", "ppt3")]
-    for name, image in _set_images("Set5") + set14:
+    for name, image in set14:
         ours, reference = _resize_both(image, scale)
 
         assert np.array_equal(ours, reference), (
@@ -276,7 +290,7 @@ def test_float32_levels_alone_miss_ties_that_settling_fixes(monkeypatch):
     """At 0.7 some sums of real images lie within float32's error of a half-integer (butterfly's
     sharp edges: exact ties in the symmetric phase); without settling them the float32 levels
     would differ from the reference on those pixels."""
-    image = _read("benchmarks/Set5/butterfly.png")
+    image = np.ascontiguousarray(set5("butterfly"))
     expected = imresize_numpy(image, scale=0.7)
     monkeypatch.setattr(imresize_module, "_settle_ties", lambda *args: None)
 

@@ -3,77 +3,25 @@ console errors, the numbers of summary.json, every image loaded, sorting by PSNR
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
 
-from helpers.browser import HEADLESS_FLAGS, INSTALL_HINT, find_chromium, screenshot
+from helpers.browser import DevTools, chromium_page, require_chromium, screenshot
+from helpers.comparisons import summary_of
 from srlab.compare import compare as compare_runs
 from srlab.compare import load_config
-from test_compare import summary_of
 
 PSNR = "val/Set5/psnr"
 
 
-class DevTools:
-    """Just enough of the Chrome DevTools Protocol: calls, and the events that arrive meanwhile."""
-
-    def __init__(self, socket: Any):  # a websocket-client connection to a page target
-        self.socket = socket
-        self.events: list[dict[str, Any]] = []
-        self.last_id = 0
-
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
-        self.last_id += 1
-        self.socket.send(json.dumps({"id": self.last_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.socket.recv())
-            if message.get("id") == self.last_id:
-                assert "error" not in message, message["error"]
-                return message.get("result", {})
-            self.events.append(message)
-
-    def wait_for(self, event: str) -> None:
-        while not any(message.get("method") == event for message in self.events):
-            self.events.append(json.loads(self.socket.recv()))
-
-    def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        assert "exceptionDetails" not in result, result["exceptionDetails"]
-        return result["result"].get("value")
-
-    def click(self, x: float, y: float) -> None:
-        for kind in ("mousePressed", "mouseReleased"):
-            self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
-
-    def console_errors(self) -> list[str]:
-        errors = []
-        for message in self.events:
-            method, params = message.get("method"), message.get("params", {})
-            if method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
-                errors.append(" ".join(str(arg.get("value")) for arg in params["args"]))
-            elif method == "Runtime.exceptionThrown":
-                details = params["exceptionDetails"]
-                errors.append(details.get("exception", {}).get("description") or details["text"])
-            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
-                errors.append(params["entry"]["text"])
-        return errors
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        pytest.skip(INSTALL_HINT)
-    return path
+    """First among a test's fixtures: without Chromium it skips before the sweep is made."""
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -87,44 +35,11 @@ def report(sweep: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def page(
     chromium: str, report: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DevTools]:
-    """The report loaded in a fresh headless Chromium; its DevTools port read from its stderr."""
-    websocket = pytest.importorskip("websocket", reason="websocket-client (dev dependency) missing")
-    profile = tmp_path_factory.mktemp("chromium")
-    log = profile / "stderr.txt"
-    with log.open("w") as stderr:
-        browser = subprocess.Popen(
-            [
-                chromium,
-                *HEADLESS_FLAGS,
-                f"--user-data-dir={profile}",
-                "--window-size=1280,1000",
-                "--remote-debugging-port=0",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    try:
-        deadline = time.time() + 60
-        while not (port := re.search(r"DevTools listening on ws://[^:]+:(\d+)/", log.read_text())):
-            assert browser.poll() is None and time.time() < deadline, log.read_text()[-2000:]
-            time.sleep(0.1)
-        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with no_proxy.open(f"http://127.0.0.1:{port.group(1)}/json/list", timeout=30) as answer:
-            targets = json.load(answer)
-        url = next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"]
-        # no Origin header: Chromium refuses DevTools connections from unlisted origins
-        devtools = DevTools(websocket.create_connection(url, timeout=60, suppress_origin=True))
-        for domain in ("Page", "Runtime", "Log"):
-            devtools.call(f"{domain}.enable")
-        devtools.events.clear()  # what about:blank did
+    """The report loaded in a fresh headless Chromium."""
+    with chromium_page(tmp_path_factory.mktemp("chromium")) as devtools:
         devtools.call("Page.navigate", url=report.resolve().as_uri())
         devtools.wait_for("Page.loadEventFired")
         yield devtools
-        devtools.socket.close()
-    finally:
-        browser.terminate()
-        browser.wait(timeout=30)
 
 
 def table_rows(page: DevTools) -> list[dict[str, str]]:
@@ -156,8 +71,7 @@ def test_report_opens_without_console_errors_and_every_image_loads(page: DevTool
 
 
 def test_table_has_one_row_per_run_with_the_numbers_of_its_summary(
-    page: DevTools,
-    sweep: Path,  # noqa: F811
+    page: DevTools, sweep: Path
 ) -> None:
     rows = table_rows(page)
     assert sorted(row["run"] for row in rows) == ["0", "1"]

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_table import SEEDS, seed_sweep
-
+from helpers.comparisons import SEEDS, drawn_points, seed_sweep
 from srlab.compare import compare, load_config
 from srlab.reporting.plots import learning_curves_figure, psnr_figure
-from test_compare import drawn_points
 
 
 def test_a_setting_of_several_seeds_is_drawn_at_its_means_with_error_bars(tmp_path: Path) -> None:

@@ -9,41 +9,9 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
+from helpers.comparisons import PSNR, SEEDS, SSIM, completed_summary, make_run, read_csv, seed_sweep
 from srlab.compare import compare, load_config
 from srlab.reporting.stats import Spread
-from test_compare import make_run, read_csv
-
-PSNR, SSIM = "val/Set5/psnr", "val/Set5/ssim"
-# n_resblocks -> one (PSNR, SSIM, wall_s) per seed; means and stds exact in binary floats
-SEEDS = {
-    "2": [(30.0, 0.5, 10.0), (31.0, 0.75, 12.0), (32.0, 1.0, 14.0)],
-    "8": [(32.0, 0.5, 20.0), (34.0, 0.5, 22.0), (36.0, 0.5, 30.0)],
-}
-
-
-def summary(psnr: float, ssim: float, wall_s: float, params: int) -> dict:
-    metrics = {PSNR: psnr, SSIM: ssim, "val/Set5/bicubic_psnr": 28.0}
-    history = [{"step": 2, PSNR: psnr - 1.0}, {"step": 4, PSNR: psnr}]
-    return {
-        "status": "completed",
-        "metrics": metrics,
-        "params": params,
-        "steps": 4,
-        "wall_s": wall_s,
-        "history": history,
-    }
-
-
-def seed_sweep(root: Path, seeds: dict[str, list[tuple]]) -> Path:
-    """A multirun's job folders, as `model.n_resblocks=... seed=0,1,2` writes them."""
-    job = 0
-    for blocks, values in seeds.items():
-        for seed, (psnr, ssim, wall_s) in enumerate(values):
-            overrides = ["experiment=quick", f"model.n_resblocks={blocks}", f"seed={seed}"]
-            result = summary(psnr, ssim, wall_s, params=1000 * int(blocks))
-            make_run(root, str(job), overrides, result)
-            job += 1
-    return root
 
 
 def test_runs_that_differ_only_in_seed_are_one_row_with_mean_std_and_n(tmp_path: Path) -> None:
@@ -133,7 +101,7 @@ def test_every_setting_is_compared_with_the_first_one(tmp_path: Path) -> None:
 def test_a_seed_set_in_the_config_not_the_command_line_is_averaged_over_too(
     tmp_path: Path,
 ) -> None:
-    done = summary(30.0, 0.5, 1.0, params=10)
+    done = completed_summary(30.0, 0.5, 1.0, params=10)
     for job, seed in enumerate((1, 2)):  # as an experiment file that sets `seed:` would
         make_run(tmp_path, str(job), ["model.n_resblocks=2"], done, config={"seed": seed})
 
@@ -146,7 +114,7 @@ def test_a_seed_set_in_the_config_not_the_command_line_is_averaged_over_too(
 def test_a_setting_whose_seeds_did_not_all_complete_says_so_in_its_status(
     tmp_path: Path,
 ) -> None:
-    make_run(tmp_path, "0", ["seed=0"], summary(30.0, 0.5, 1.0, params=10))
+    make_run(tmp_path, "0", ["seed=0"], completed_summary(30.0, 0.5, 1.0, params=10))
     make_run(tmp_path, "1", ["seed=1"], {"status": "interrupted", "metrics": {}, "steps": 2})
 
     comparison = compare(load_config([str(tmp_path)]))

@@ -1,4 +1,4 @@
-"""RunSummary's choice of the best validation, and the progress bar of a step-based run
+"""RunSummaryWriter's choice of the best validation, and the progress bar of a step-based run
 (ComparisonImages and the summary of a whole run: see test_train.py)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import lightning as L
 import torch
 from lightning.pytorch.demos.boring_classes import BoringModel
 
-from srlab.training.callbacks import RunSummary, StepProgressBar
+from srlab.training.callbacks import RunSummaryWriter, StepProgressBar
 
 # Three validations: PSNR peaks at step 4 while SSIM goes on rising (values exact in float32,
 # the metrics' dtype).
@@ -23,7 +23,7 @@ VALIDATIONS = {
 }
 
 
-def validate(summary: RunSummary, validations: dict[int, dict[str, float]]) -> dict:
+def validate(summary: RunSummaryWriter, validations: dict[int, dict[str, float]]) -> dict:
     """Each validation's metrics as Lightning hands them to callbacks; summary.json after."""
     module = SimpleNamespace(n_params=123)
     for step, values in validations.items():
@@ -39,7 +39,7 @@ def validate(summary: RunSummary, validations: dict[int, dict[str, float]]) -> d
 def test_the_summary_keeps_every_metric_of_the_validation_best_on_the_monitor(
     tmp_path: Path,
 ) -> None:
-    written = validate(RunSummary(str(tmp_path / "summary.json")), VALIDATIONS)
+    written = validate(RunSummaryWriter(str(tmp_path / "summary.json")), VALIDATIONS)
     assert written["best_step"] == 4
     assert written["metrics"] == VALIDATIONS[4]  # SSIM and Set14 of step 4, not their own best
     assert written["final_metrics"] == VALIDATIONS[6]
@@ -49,19 +49,37 @@ def test_the_summary_keeps_every_metric_of_the_validation_best_on_the_monitor(
 
 
 def test_the_monitor_decides_which_validation_is_best(tmp_path: Path) -> None:
-    summary = RunSummary(str(tmp_path / "summary.json"), monitor="val/Set5/ssim")
+    summary = RunSummaryWriter(str(tmp_path / "summary.json"), monitor="val/Set5/ssim")
     written = validate(summary, VALIDATIONS)
     assert written["best_step"] == 6 and written["metrics"] == VALIDATIONS[6]
 
 
 def test_a_resumed_summary_keeps_the_best_of_the_validations_before_it(tmp_path: Path) -> None:
-    before = RunSummary(str(tmp_path / "summary.json"))
+    before = RunSummaryWriter(str(tmp_path / "summary.json"))
     validate(before, {step: VALIDATIONS[step] for step in (2, 4)})
-    resumed = RunSummary(str(tmp_path / "summary.json"))
+    resumed = RunSummaryWriter(str(tmp_path / "summary.json"))
     resumed.load_state_dict(before.state_dict())
     written = validate(resumed, {6: VALIDATIONS[6]})
     assert written["best_step"] == 4 and written["metrics"] == VALIDATIONS[4]
     assert [entry["step"] for entry in written["history"]] == [2, 4, 6]
+
+
+def test_a_checkpoint_from_before_the_rename_resumes_the_summary(tmp_path: Path) -> None:
+    """Checkpoints hold the callback's state under its class name of then, `RunSummary`."""
+    quiet = {"logger": False, "enable_progress_bar": False, "enable_model_summary": False}
+    quiet |= {"limit_val_batches": 0, "default_root_dir": tmp_path}
+    first = L.Trainer(max_steps=2, enable_checkpointing=False, **quiet)
+    first.fit(BoringModel())
+    ckpt = tmp_path / "old.ckpt"
+    first.save_checkpoint(ckpt)
+    checkpoint = torch.load(ckpt, weights_only=False)
+    history = [{"step": 2, "wall_s": 1.0, "val/Set5/psnr": 30.0}]
+    checkpoint["callbacks"] = {"RunSummary": {"history": history, "best": {}, "wall_s": 1.0}}
+    torch.save(checkpoint, ckpt)
+    writer = RunSummaryWriter(str(tmp_path / "summary.json"))
+    L.Trainer(max_steps=4, callbacks=[writer], **quiet).fit(BoringModel(), ckpt_path=ckpt)
+    written = json.loads(writer.path.read_text())
+    assert written["history"] == history and written["wall_s"] >= 1.0
 
 
 class RecordingBar(StepProgressBar):

@@ -1,6 +1,6 @@
-"""models/losses.py: Charbonnier and the weighted sum of named terms, also composed from config.
+"""training/losses.py: Charbonnier and the weighted sum of named terms, also composed from config.
 
-The pair is a real SR error: a Set14 crop and its bicubic down-up (x2) reconstruction.
+The pair is a real SR error: a Set5 crop and its bicubic down-up (x2) reconstruction.
 """
 
 from functools import cache
@@ -11,23 +11,18 @@ import torch.nn.functional as F
 from hydra.utils import instantiate
 from torch import nn
 
-from conftest import BENCHMARKS
+from helpers.images import set5
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
-from srlab.data.io import read_image
+from srlab.ops.pixels import to_float
 from srlab.training.losses import CharbonnierLoss, WeightedLoss
-
-SET14 = BENCHMARKS / "Set14"
 
 
 @cache
 def _sr_hr_pair() -> tuple[torch.Tensor, torch.Tensor]:
-    """(sr, hr) float (1, 3, 64, 64) in [0, 1]: bicubic down-up of a baboon crop, and the crop."""
-    path = SET14 / "baboon.png"
-    if not path.is_file():
-        pytest.skip(f"{path} not found: tests read ../shared/data")
-    hr = read_image(path)[:64, :64]
+    """(sr, hr) float (1, 3, 64, 64) in [0, 1]: bicubic down-up of a baby crop, and the crop."""
+    hr = set5("baby")[200:264, 200:264]
     sr = bicubic_upscale(bicubic_downscale(hr, 2), 2)
-    return tuple(torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255 for a in (sr, hr))
+    return to_float(sr)[None], to_float(hr)[None]
 
 
 def test_total_is_the_weighted_sum_of_the_terms():

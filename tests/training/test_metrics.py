@@ -1,4 +1,4 @@
-"""metrics.py: the Metric classes average per-image ops/quality.py scores over a set."""
+"""training/metrics.py: the Metric classes average per-image ops/quality.py scores over a set."""
 
 import numpy as np
 import pytest

@@ -3,14 +3,18 @@ save, never Lightning's SIGTERMException (which exits 0 with nothing saved)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+from pathlib import Path
 
 import lightning as L
 import pytest
 import torch
 from torch import nn
 
+from srlab.training.callbacks import RunSummaryWriter
+from srlab.training.checkpoints import RunCheckpoint
 from srlab.training.preemption import Preemption, RunInterrupted
 
 
@@ -49,3 +53,21 @@ def test_a_sigterm_after_our_check_is_saved_at_the_next_step() -> None:
         trainer.fit(Tiny(), data)
     assert stopped.value.step == 4 and stopped.value.signum == signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) == before  # the handlers are given back
+
+
+def test_the_signal_saves_last_ckpt_and_the_summary_at_the_step_it_stopped(tmp_path: Path) -> None:
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(64, 2)))
+    checkpoint = RunCheckpoint(dirpath=tmp_path, save_top_k=0, save_last=True)
+    summary = RunSummaryWriter(str(tmp_path / "summary.json"))
+    trainer = L.Trainer(
+        max_steps=20, callbacks=[Preemption(), SignalAfterStep(3), checkpoint, summary],
+        logger=False, enable_progress_bar=False, enable_model_summary=False,
+    )  # fmt: skip
+    module = Tiny()
+    with pytest.raises(RunInterrupted):
+        trainer.fit(module, data)
+    saved = torch.load(tmp_path / "last.ckpt", weights_only=True)
+    assert saved["global_step"] == 4
+    assert all(torch.equal(saved["state_dict"][k], v) for k, v in module.state_dict().items())
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert (written["status"], written["signal"], written["steps"]) == ("interrupted", "SIGTERM", 4)

@@ -1,4 +1,4 @@
-"""models/schedulers.py: warm-up, cosine and multi-step decay, and resuming from a state dict."""
+"""training/schedulers.py: warm-up, cosine and multi-step decay, and resuming from a state dict."""
 
 import math
 

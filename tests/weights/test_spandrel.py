@@ -16,6 +16,7 @@ import pytest
 import torch
 from torch import nn
 
+from helpers.images import set5
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import read_image
 from srlab.ops.inference import super_resolve
@@ -138,7 +139,7 @@ def test_spandrel_imports_without_torchvision_and_leaves_no_stand_in(spandrel, i
     assert not [name for name in sys.modules if name.startswith("torchvision")]
 
 
-def test_srlabs_rcan_scores_the_same_as_spandrels(spandrel, interop, shared_data):
+def test_srlabs_rcan_scores_the_same_as_spandrels(spandrel, interop):
     from srlab.utils.hydra import instantiate
     from srlab.weights import layouts
 
@@ -147,7 +148,7 @@ def test_srlabs_rcan_scores_the_same_as_spandrels(spandrel, interop, shared_data
     ours = instantiate(converted.net_config).eval()
     ours.load_state_dict(converted.state_dict)
     theirs, scale, _ = load_spandrel(path)
-    hr = read_image(shared_data / "benchmarks" / "Set5" / "baby.png")[:64, :48]
+    hr = set5("baby")[:64, :48]
     lr = to_float(bicubic_downscale(hr, scale))[None]  # the protocol's exact degradation
     with torch.inference_mode():
         scores = [

@@ -17,10 +17,15 @@ log = logging.getLogger(__name__)
 
 
 def cached_array(cached: Path, make: Callable[[], np.ndarray]) -> np.ndarray:
-    """`make()` as a read-only memory map of `cached`, written once (atomically)."""
-    if not cached.exists():
-        with atomic_writer(cached) as handle:
-            np.save(handle, make())
+    """`make()` as a read-only memory map of `cached`, written once (atomically), and again
+    when it cannot be read (cut short by a copy or a full disk)."""
+    if cached.exists():
+        try:
+            return np.load(cached, mmap_mode="r")
+        except (ValueError, EOFError) as error:  # numpy names no file
+            log.warning("cache %s cannot be read (%s): rebuilding it", cached, error)
+    with atomic_writer(cached) as handle:
+        np.save(handle, make())
     return np.load(cached, mmap_mode="r")
 
 

@@ -15,6 +15,7 @@ from srlab.data.cache import load_images
 from srlab.data.datasets import TrainPatches, ValImages, degrade_images
 from srlab.data.io import list_images
 from srlab.data.lr_partner import find_lr_partners, fit_lr
+from srlab.models.blocks import check_positive
 from srlab.utils.errors import SRLabError
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,9 @@ def worker_context() -> str | None:
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else None
 
 
-def check_arguments(scale: int, patch_size: int, cache: str) -> None:
+def check_arguments(scale: int, patch_size: int, batch_size: int, repeat: int, cache: str) -> None:
+    for key, value in (("patch_size", patch_size), ("batch_size", batch_size), ("repeat", repeat)):
+        check_positive(f"data.{key}", value)
     if patch_size % scale:
         raise SRLabError(
             f"data.patch_size={patch_size} must be a multiple of scale={scale}; "
@@ -113,7 +116,7 @@ class SRDataModule(L.LightningDataModule):
         missing_hint: str = "set data.train_dir=... to a folder of HR images",
     ):
         super().__init__()
-        check_arguments(scale, patch_size, cache)
+        check_arguments(scale, patch_size, batch_size, repeat, cache)
         self.scale = scale
         self.train_dir = Path(train_dir)
         self.train_lr_dir = Path(train_lr_dir) if train_lr_dir else None

@@ -20,6 +20,7 @@ from srlab.models.blocks import (
     ResBlock,
     check_choice,
     check_img_range,
+    check_positive,
     check_scale,
     from_net_range,
     interpolate_bicubic,
@@ -63,6 +64,9 @@ class ResNetSR(nn.Module):
         """
         super().__init__()
         check_scale(scale, upsampler)
+        check_positive("model.n_resblocks", n_resblocks)
+        check_positive("model.n_feats", n_feats)
+        check_positive("model.n_colors", n_colors)
         check_choice("model.norm", norm, NORMS)
         check_choice("model.act", act, ACTIVATIONS)
         check_img_range(img_range)

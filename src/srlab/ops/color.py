@@ -1,4 +1,5 @@
-"""Color conversion for scoring: the channel that the SR papers' PSNR/SSIM protocol measures.
+"""Color conversion: the channel that the SR papers' PSNR/SSIM protocol measures, and MATLAB's
+YCbCr, on which the Y-channel nets (SRCNN, VDSR) run.
 
 Images are (B, C, H, W) tensors of levels on the 0-255 scale (any dtype, any device).
 """
@@ -6,9 +7,18 @@ Images are (B, C, H, W) tensors of levels on the 0-255 scale (any dtype, any dev
 import torch
 from torch import Tensor
 
-# MATLAB rgb2ycbcr's luma row (ITU-R BT.601, studio range: Y in 16-235) for R, G, B in 0-255.
+# MATLAB rgb2ycbcr (ITU-R BT.601, studio range: Y in 16-235, Cb and Cr in 16-240) for R, G, B
+# in 0-255: one row of weights and one offset per output channel.
 Y_WEIGHTS = (65.481, 128.553, 24.966)
+CB_WEIGHTS = (-37.797, -74.203, 112.0)
+CR_WEIGHTS = (112.0, -93.786, -18.214)
 Y_OFFSET = 16.0
+CHROMA_OFFSET = 128.0
+YCBCR_ROWS = ((Y_WEIGHTS, Y_OFFSET), (CB_WEIGHTS, CHROMA_OFFSET), (CR_WEIGHTS, CHROMA_OFFSET))
+# MATLAB ycbcr2rgb's matrix for double images: 255 * inv(T), T the three rows of weights.
+RGB_FROM_YCBCR = 255.0 * torch.linalg.inv(
+    torch.tensor([row for row, _ in YCBCR_ROWS], dtype=torch.float64)
+)
 
 
 def rgb_to_y(image: Tensor) -> Tensor:
@@ -17,11 +27,36 @@ def rgb_to_y(image: Tensor) -> Tensor:
     Not rounded: the protocol (EDSR's and RCAN's MATLAB scripts, BasicSR) converts double
     images, so Y keeps its fractions; rounding it would move PSNR by up to ~0.05 dB.
     """
+    return _rgb_rows(image, YCBCR_ROWS[:1])
+
+
+def rgb_to_ycbcr(image: Tensor) -> Tensor:
+    """MATLAB `rgb2ycbcr` of a double image, as float64 levels, not rounded:
+    (B, 3, H, W) R, G, B -> (B, 3, H, W) Y, Cb, Cr."""
+    return _rgb_rows(image, YCBCR_ROWS)
+
+
+def ycbcr_to_rgb(image: Tensor) -> Tensor:
+    """MATLAB `ycbcr2rgb` of a double image (the exact inverse of rgb_to_ycbcr), as float64
+    levels, neither rounded nor clipped: (B, 3, H, W) Y, Cb, Cr -> (B, 3, H, W) R, G, B."""
     if image.ndim != 4 or image.shape[1] != 3:
-        raise ValueError(f"rgb_to_y expects (B, 3, H, W) RGB images; got {tuple(image.shape)}")
+        raise ValueError(f"ycbcr_to_rgb expects (B, 3, H, W) images; got {tuple(image.shape)}")
+    ycbcr = image.to(torch.float64)
+    offsets = [offset for _, offset in YCBCR_ROWS]
+    centered = ycbcr - torch.tensor(offsets, dtype=torch.float64, device=ycbcr.device).view(3, 1, 1)
+    return torch.einsum("oc,bchw->bohw", RGB_FROM_YCBCR.to(ycbcr.device), centered)
+
+
+def _rgb_rows(image: Tensor, rows: tuple[tuple[tuple[float, ...], float], ...]) -> Tensor:
+    """float64 (B, len(rows), H, W): offset + weights . (R, G, B) / 255 for each row."""
+    if image.ndim != 4 or image.shape[1] != 3:
+        raise ValueError(f"expected (B, 3, H, W) RGB images; got {tuple(image.shape)}")
     rgb = image.to(torch.float64)
-    weights = torch.tensor(Y_WEIGHTS, dtype=torch.float64, device=rgb.device).view(1, 3, 1, 1)
-    return Y_OFFSET + (rgb * weights).sum(dim=1, keepdim=True) / 255.0
+    channels = []
+    for row, offset in rows:
+        weights = torch.tensor(row, dtype=torch.float64, device=rgb.device).view(1, 3, 1, 1)
+        channels.append(offset + (rgb * weights).sum(dim=1, keepdim=True) / 255.0)
+    return torch.cat(channels, dim=1)
 
 
 def scoring_channel(image: Tensor) -> Tensor:

@@ -18,6 +18,7 @@ from PIL import Image
 from srlab.reporting.crops import Crop, comparison_crops
 from srlab.reporting.plots import figure_png, learning_curves_figure
 from srlab.reporting.table import Comparison, best_rows, format_value, is_numeric, sort_value
+from srlab.training.summary import RunStatus
 
 # Only inline styles, inline scripts and data: images may load: a report that asked the network
 # for anything would show a console error instead of silently depending on it.
@@ -104,9 +105,9 @@ def table_html(
                 classes.append("best")
             if name == "status":
                 classes.append("status")
-                if text.startswith("failed"):
+                if text.startswith(RunStatus.FAILED):
                     classes.append("failed")
-                elif text != "completed":
+                elif text != RunStatus.COMPLETED:
                     classes.append("unfinished")
             sort_value = "" if value is None else str(value)
             cells.append(

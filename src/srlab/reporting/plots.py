@@ -45,7 +45,8 @@ def psnr_points(comparison: Comparison, x_key: str, val_set: str) -> list[Point]
     points = []
     for setting in comparison.settings:
         pairs = [
-            (run.summary.get(x_key), run.metrics.get(f"val/{val_set}/psnr")) for run in setting.runs
+            (run.summary_value(x_key), run.metrics.get(f"val/{val_set}/psnr"))
+            for run in setting.runs
         ]
         pairs = [pair for pair in pairs if None not in pair]
         if pairs:
@@ -101,7 +102,7 @@ def draw_bicubic(axis: Axes, runs: Sequence[Run], val_set: str) -> None:
 
 def finish_panel(axis: Axes, runs: Sequence[Run], x_key: str, x_label: str) -> None:
     """Log-scaled parameters when they span more than 20x; labels and a light grid."""
-    xs = [run.summary.get(x_key) for run in runs if run.summary.get(x_key)]
+    xs = [x for run in runs if (x := run.summary_value(x_key))]
     if x_key == "params" and xs and max(xs) > 20 * min(xs):
         axis.set_xscale("log")
     axis.set_xlabel(x_label)
@@ -135,7 +136,7 @@ def mean_curve(runs: Sequence[Run], key: str) -> tuple[list[int], list[Spread]]:
     histories = [
         {
             entry["step"]: entry[key]
-            for entry in run.summary.get("history") or []
+            for entry in run.summary_value("history") or []
             if entry.get(key) is not None
         }
         for run in runs

@@ -13,17 +13,16 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from srlab.training.summary import read_summary
-from srlab.utils.entry import usage
+from srlab.training.summary import SUMMARY_FILE, RunStatus, RunSummary
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import NOISY_OVERRIDE_PREFIXES, split_override
 
 NOT_FOUND = object()  # OmegaConf.select's default: tells "absent" from a null value
-# summary.json's status -> how the table says it; "failed" adds the error's first line.
+# A run's status -> how the table says it; "failed" adds the error's first line.
 STATUS_TEXT = {
-    "completed": "completed",
-    "running": "unfinished",  # still running, or killed without a chance to say so
-    "interrupted": "interrupted",  # stopped by a signal; can be resumed
+    RunStatus.COMPLETED: "completed",
+    RunStatus.RUNNING: "unfinished",  # still running, or killed without a chance to say so
+    RunStatus.INTERRUPTED: "interrupted",  # stopped by a signal; can be resumed
 }
 
 
@@ -36,24 +35,29 @@ class Run:
     config: DictConfig
     choices: dict[str, str]  # config groups: {"model": "resnet_sr", "experiment": "quick", ...}
     overrides: dict[str, str]  # .hydra/overrides.yaml that say what the run is, key -> value
-    summary: dict[str, Any]
+    summary: RunSummary | None  # None: no summary.json (not started, or unreadable)
     problem: str = ""  # an unreadable file, said in the status instead of crashing
 
     @property
     def metrics(self) -> dict[str, float]:
-        return self.summary.get("metrics") or {}
+        return self.summary.metrics if self.summary else {}
+
+    def summary_value(self, key: str) -> Any:
+        """A field of its summary by name (`params`, `steps`, `wall_s`, `history`); None
+        without a summary."""
+        return getattr(self.summary, key) if self.summary else None
 
     @property
     def status(self) -> str:
         if self.problem:
             return self.problem
-        if not self.summary:
+        if self.summary is None:
             return "no summary"
-        status = self.summary.get("status")
-        if status == "failed":
-            error = str(self.summary.get("error") or "").strip().splitlines()
-            return f"failed: {error[0]}" if error else "failed"
-        return STATUS_TEXT.get(status, str(status or "unknown"))
+        status = self.summary.status
+        if status == RunStatus.FAILED:
+            error = (self.summary.error or "").strip().splitlines()
+            return f"{status}: {error[0]}" if error else str(status)
+        return STATUS_TEXT.get(status, str(status) or "unknown")
 
     def setting(self, key: str) -> str:
         """The value this run used for an override key: the group's choice (`model=bicubic`),
@@ -73,7 +77,7 @@ class Run:
 
 
 def is_run_dir(path: Path) -> bool:
-    return (path / ".hydra").is_dir() or (path / "summary.json").is_file()
+    return (path / ".hydra").is_dir() or (path / SUMMARY_FILE).is_file()
 
 
 def natural_key(path: Path) -> list[Any]:
@@ -101,7 +105,7 @@ def find_runs(paths: Sequence[Path]) -> list[Path]:
         if not path.is_dir():
             raise SRLabError(
                 f"{path}: no such directory; pass a sweep directory "
-                f"(logs/train/multiruns/<time>) or run directories: {usage('compare')}"
+                "(logs/train/multiruns/<time>) or run directories"
             )
         below = [path] if is_run_dir(path) else runs_below(path)
         if not below:
@@ -151,17 +155,17 @@ def load_run(path: Path, name: str) -> Run:
     choices = OmegaConf.select(hydra, "hydra.runtime.choices", default=None) if hydra else None
     overrides = load(hydra_dir / "overrides.yaml", [])
     try:
-        summary = read_summary(path / "summary.json")
+        summary = RunSummary.read(path / SUMMARY_FILE)
     except (OSError, ValueError) as error:
-        problems.append(f"unreadable summary.json: {type(error).__name__}")
-        summary = {}
+        problems.append(f"unreadable {SUMMARY_FILE}: {type(error).__name__}")
+        summary = None
     return Run(
         path=path,
         name=name,
         config=config,
         choices=OmegaConf.to_container(choices) if choices else {},
         overrides=parse_overrides(overrides or []),
-        summary=summary if isinstance(summary, dict) else {},
+        summary=summary,
         problem="; ".join(problems),
     )
 

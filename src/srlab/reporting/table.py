@@ -22,6 +22,7 @@ from rich.markup import escape
 
 from srlab.reporting.runs import Run
 from srlab.reporting.stats import Spread, spread, welch_interval
+from srlab.training.summary import RunStatus
 from srlab.utils.tables import console, print_table
 
 SEED_KEY = "seed"  # runs that differ only in it are repeats of one setting
@@ -106,7 +107,7 @@ def validation_sets(runs: Sequence[Run]) -> list[str]:
     )
 
 
-def describe(settings: dict[str, list[str]], index: int) -> str:
+def settings_label(settings: dict[str, list[str]], index: int) -> str:
     """`n_resblocks=8, lr=0.001`: run `index`'s values of the settings, by their short names."""
     names = short_names(list(settings))
     return ", ".join(
@@ -119,7 +120,7 @@ def describe(settings: dict[str, list[str]], index: int) -> str:
 def build_comparison(runs: list[Run]) -> Comparison:
     settings = differing_settings(runs)
     labels = [
-        f"{run.name} ({what})" if (what := describe(settings, index)) else run.name
+        f"{run.name} ({what})" if (what := settings_label(settings, index)) else run.name
         for index, run in enumerate(runs)
     ]
     groups = group_by_setting(settings, len(runs))
@@ -133,7 +134,7 @@ def build_comparison(runs: list[Run]) -> Comparison:
     rows, row_settings = [], []
     for group in groups:
         members = [runs[index] for index in group]
-        what = describe(settings, group[0])
+        what = settings_label(settings, group[0])
         label = f"{what or members[0].name} (n={len(members)})" if aggregated else labels[group[0]]
         setting = Setting(members, what, label)
         values = [column[group[0]] for column in settings.values()]
@@ -155,7 +156,7 @@ def setting_row(
         *([len(runs)] if aggregated else []),
         shared(runs, "params"),
         shared(runs, "steps"),
-        runs[0].summary.get("wall_s") if len(runs) == 1 else mean(runs, "wall_s"),
+        runs[0].summary_value("wall_s") if len(runs) == 1 else mean(runs, "wall_s"),
         *(
             runs[0].metrics.get(metric) if len(runs) == 1 else pooled(runs, metric)
             for metric in metrics
@@ -167,14 +168,14 @@ def setting_row(
 def shared(runs: Sequence[Run], key: str) -> Any:
     """The value every run reports (seeds share parameters and steps); `min–max` if they do not
     (a seed that failed early)."""
-    values = list(dict.fromkeys(v for run in runs if (v := run.summary.get(key)) is not None))
+    values = list(dict.fromkeys(v for run in runs if (v := run.summary_value(key)) is not None))
     if len(values) <= 1:
         return values[0] if values else None
     return f"{min(values)}–{max(values)}"
 
 
 def mean(runs: Sequence[Run], key: str) -> float | None:
-    values = spread(run.summary.get(key) for run in runs)
+    values = spread(run.summary_value(key) for run in runs)
     return values.mean if values else None
 
 
@@ -339,8 +340,8 @@ def print_comparison(comparison: Comparison, title: str) -> None:
             text = escape(format_value(name, value))
             if best.get(column) == index:
                 text = f"[bold]{text}[/]"
-            elif name == "status" and value != "completed":
-                text = f"[{'red' if value.startswith('failed') else 'yellow'}]{text}[/]"
+            elif name == "status" and value != RunStatus.COMPLETED:
+                text = f"[{'red' if value.startswith(RunStatus.FAILED) else 'yellow'}]{text}[/]"
             cells.append(text)
         rows.append(cells)
     print_table(title, [escape(name) for name in comparison.columns], rows)

@@ -17,18 +17,17 @@ from lightning.pytorch.callbacks import RichProgressBar
 from PIL import Image, ImageDraw, ImageFont
 
 from srlab.data.io import write_image
-from srlab.ops.convert import to_levels
+from srlab.ops.pixels import to_uint8
 from srlab.ops.quality import psnr
-from srlab.training.loggers import log_images
-from srlab.utils.files import write_json
+from srlab.training.summary import RunStatus, RunSummary
 
 log = logging.getLogger(__name__)
 
 
-class RunSummary(L.Callback):
-    """Keeps summary.json current: status, best validation metrics (at the best `monitor`),
-    params, steps, wall time and the validation history. Its state rides in checkpoints, so a
-    resumed run continues the history and the clock."""
+class RunSummaryWriter(L.Callback):
+    """Keeps summary.json (a RunSummary) current: status, best validation metrics (at the best
+    `monitor`), params, steps, wall time and the validation history. Its state rides in
+    checkpoints, so a resumed run continues the history and the clock."""
 
     def __init__(self, path: str, monitor: str = "val/Set5/psnr"):
         self.path = Path(path)
@@ -36,17 +35,21 @@ class RunSummary(L.Callback):
         self.history: list[dict[str, float]] = []
         self.best: dict[str, float] = {}
         self.best_step: int | None = None
-        self.status = "running"
-        self.extra: dict[str, Any] = {}
+        self.status = RunStatus.RUNNING
+        self.signal: str | None = None
         self.wall_before_resume = 0.0
         self.started = time.time()
+
+    @property
+    def state_key(self) -> str:
+        return "RunSummary"  # its former class name: its state's key in every checkpoint
 
     def wall_s(self) -> float:
         return self.wall_before_resume + time.time() - self.started
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.started = time.time()
-        self.status, self.extra = "running", {}
+        self.status, self.signal = RunStatus.RUNNING, None
         self.write(trainer, pl_module)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -64,29 +67,29 @@ class RunSummary(L.Callback):
         self.write(trainer, pl_module)
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.status = "completed"
+        self.status = RunStatus.COMPLETED
         self.write(trainer, pl_module)
 
     def interrupt(self, trainer: L.Trainer, signal_name: str) -> None:
         """A signal stopped the run at this step; `ckpt_path=auto` resumes it."""
-        self.status, self.extra = "interrupted", {"signal": signal_name}
+        self.status, self.signal = RunStatus.INTERRUPTED, signal_name
         self.write(trainer, trainer.lightning_module)
 
     def write(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
         final = self.history[-1] if self.history else {}
-        summary = {
-            "status": self.status,
-            "metrics": self.best,  # at the best validation (the best checkpoint's)
-            "best_step": self.best_step,
-            "final_metrics": {k: v for k, v in final.items() if k.startswith("val/")},
-            "params": getattr(pl_module, "n_params", None),
-            "steps": trainer.global_step,
-            "wall_s": round(self.wall_s(), 2),
-            "history": self.history,
-        }
-        write_json(self.path, {**summary, **self.extra})
+        RunSummary(
+            status=self.status,
+            metrics=self.best,
+            best_step=self.best_step,
+            final_metrics={k: v for k, v in final.items() if k.startswith("val/")},
+            params=getattr(pl_module, "n_params", None),
+            steps=trainer.global_step,
+            wall_s=round(self.wall_s(), 2),
+            history=self.history,
+            signal=self.signal,
+        ).write(self.path)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -136,7 +139,7 @@ def comparison_strip(
         f"SR {sr_db:.2f} dB, step {step}": sr,
         "HR": hr,
     }
-    strips = [labelled(to_levels(centre_crop(p, crop)), name) for name, p in panels.items()]
+    strips = [labelled(to_uint8(centre_crop(p, crop)), name) for name, p in panels.items()]
     return np.concatenate(strips, axis=1)
 
 
@@ -197,7 +200,9 @@ class ComparisonImages(L.Callback):
             write_image(self.dirpath / f"{set_name}_{image_name}.png", strip)
             images.append(strip)
             captions.append(f"{set_name}/{image_name}: LR | bicubic | SR | HR")
-        log_images(trainer.loggers, "val/comparisons", images, captions, trainer.global_step)
+        for logger in trainer.loggers:  # each of srlab's loggers keeps images its own way
+            if hasattr(logger, "log_sr_images"):  # Lightning's CSVLogger keeps none
+                logger.log_sr_images("val/comparisons", images, captions, trainer.global_step)
 
 
 class StepProgressBar(RichProgressBar):

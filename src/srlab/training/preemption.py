@@ -3,7 +3,9 @@ SLURM/submitit signals (SIGUSR1, SIGUSR2) save `last.ckpt` at the current step a
 (`status: "interrupted"`), then end the run; `ckpt_path=auto` resumes it.
 
 The handler only records the signal: the state is saved at the end of the step in progress,
-where weights, optimizer, scheduler and EMA agree. A handler that was there before (submitit's
+where weights, optimizer, scheduler and EMA agree. Under DDP every rank stops at the same step,
+whichever got the signal first (or alone): one rank stopping alone would leave the others
+waiting in the next step's gradient all-reduce. A handler that was there before (submitit's
 requeue) is called after the save, so a cluster job is requeued into the same run directory.
 """
 
@@ -15,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 import lightning as L
+import torch
 
 from srlab.training.callbacks import RunSummaryWriter
 from srlab.training.checkpoints import RunCheckpoint
@@ -53,6 +56,8 @@ class Preemption(L.Callback):
         log.warning("%s received: saving at the end of this step", signal.Signals(signum).name)
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        if trainer.world_size > 1:
+            self.received = self.received_on_any_rank(trainer)
         if self.received is None:
             return
         for callback in trainer.callbacks:
@@ -61,6 +66,13 @@ class Preemption(L.Callback):
             if isinstance(callback, RunSummaryWriter):
                 callback.interrupt(trainer, signal.Signals(self.received).name)
         raise RunInterrupted(self.received, trainer.global_step, self.previous.get(self.received))
+
+    def received_on_any_rank(self, trainer: L.Trainer) -> int | None:
+        """The signal one of the ranks received (the highest number, if several), or None."""
+        strategy = trainer.strategy
+        signum = torch.tensor(self.received or 0, device=strategy.root_device)
+        received = int(strategy.reduce(signum, reduce_op="max").item())
+        return received or None
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         for signum, handler in self.previous.items():

@@ -7,6 +7,7 @@ import logging
 import signal
 import time
 import warnings
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,22 @@ from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
-from srlab.models.checkpoint import check_resumable
 from srlab.training.distributed import ddp_job
 from srlab.training.preemption import RunInterrupted
-from srlab.training.summary import mark_failed, mark_interrupted, print_run_table, read_summary
+from srlab.training.summary import (
+    SUMMARY_FILE,
+    RunStatus,
+    RunSummary,
+    mark_failed,
+    mark_interrupted,
+    print_run_table,
+)
 from srlab.utils.entry import in_multirun
 from srlab.utils.errors import SRLabError
+from srlab.utils.files import NoSpaceLeft
 from srlab.utils.hydra import instantiate
 from srlab.utils.typecheck import check_config
+from srlab.weights.loading import check_resumable
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +133,11 @@ def resume_from(cfg: DictConfig, output_dir: Path) -> str | None:
 def train(cfg: DictConfig) -> float | None:
     """Fit, and return the best value of `cfg.optimized_metric` (what sweepers maximize)."""
     output_dir = Path(cfg.paths.output_dir)
-    summary_path = output_dir / "summary.json"
-    previous = read_summary(summary_path)
-    if in_multirun() and previous.get("status") == "completed":
+    summary_path = output_dir / SUMMARY_FILE
+    previous = RunSummary.read(summary_path)
+    if in_multirun() and previous is not None and previous.status == RunStatus.COMPLETED:
         log.info("skipped: %s already completed (summary.json); its files are kept", output_dir)
-        return previous.get("metrics", {}).get(cfg.get("optimized_metric"))
+        return previous.metrics.get(cfg.get("optimized_metric"))
     check_config(cfg)
     started = time.time()
     log.info("run directory: %s", output_dir)
@@ -156,9 +165,13 @@ def train(cfg: DictConfig) -> float | None:
         raise SystemExit(128 + signal.SIGTERM) from None
     except BaseException as error:
         if rank_zero_only.rank == 0:
-            mark_failed(summary_path, error, wall_s=round(time.time() - started, 2))
+            # a disk still full: the error says so, and the next resume rewrites summary.json
+            with suppress(NoSpaceLeft):
+                mark_failed(summary_path, error, wall_s=round(time.time() - started, 2))
         raise
-    summary = read_summary(summary_path)
-    if trainer.is_global_zero and summary.get("metrics"):  # the bench's timed runs validate never
+    summary = RunSummary.read(summary_path)
+    if summary is None:  # callbacks without callbacks.run_summary
+        return None
+    if trainer.is_global_zero and summary.metrics:  # the bench's timed runs validate never
         print_run_table(summary, scale=cfg.scale, run_dir=output_dir)
-    return summary.get("metrics", {}).get(cfg.get("optimized_metric"))
+    return summary.metrics.get(cfg.get("optimized_metric"))

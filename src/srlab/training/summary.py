@@ -1,8 +1,13 @@
-"""summary.json: what a run reached (best validation metrics, steps, time), written atomically."""
+"""summary.json: what a run reached (status, best validation metrics, steps, time), one typed
+definition for every module that writes or reads it. Written atomically; read by
+`RunSummary.read`, which takes what older srlab versions wrote (fewer fields) and what newer ones
+write (fields, or a status, it does not know). No Lightning here: the reports import it."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +15,73 @@ from srlab.utils.errors import SRLabError
 from srlab.utils.files import write_json
 from srlab.utils.tables import print_table
 
+SUMMARY_FILE = "summary.json"  # in every run directory
 
-def read_summary(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    return json.loads(path.read_text()) if path.exists() else {}
+
+class RunStatus(str, Enum):
+    """Where a run stands; the value is what summary.json holds."""
+
+    RUNNING = "running"  # training, or killed without a chance to say so
+    COMPLETED = "completed"
+    FAILED = "failed"  # `error` says why
+    INTERRUPTED = "interrupted"  # stopped by a signal (`signal`); `ckpt_path=auto` resumes it
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def parse_status(value: Any) -> RunStatus | str:
+    """A RunStatus; a status this version does not know (a newer srlab's) stays as written."""
+    try:
+        return RunStatus(value)
+    except ValueError:
+        return str(value)
+
+
+@dataclass
+class RunSummary:
+    """One run's summary.json, key for key."""
+
+    status: RunStatus | str
+    metrics: dict[str, float] = field(default_factory=dict)  # at the best validation
+    best_step: int | None = None  # the best validation's (the best checkpoint's) step
+    final_metrics: dict[str, float] = field(default_factory=dict)  # at the last validation
+    params: int | None = None
+    steps: int = 0
+    wall_s: float | None = None
+    history: list[dict[str, float]] = field(default_factory=list)  # step, wall_s, val/... each
+    error: str | None = None  # failed: the first real exception
+    signal: str | None = None  # interrupted: the signal's name
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunSummary:
+        """Missing or null fields take their defaults; fields this version does not know are
+        left out."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a summary is a JSON object, not {type(data).__name__}")
+        known = {item.name for item in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known and value is not None}
+        return cls(**{**values, "status": parse_status(values.get("status", "unknown"))})
+
+    @classmethod
+    def read(cls, path: str | Path) -> RunSummary | None:
+        """The summary at `path`, None when there is none; an unreadable one raises OSError or
+        ValueError."""
+        path = Path(path)
+        if not path.is_file():
+            return None
+        return cls.from_dict(json.loads(path.read_text()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """As summary.json holds it: `error` and `signal` only when set."""
+        data = {**asdict(self), "status": str(self.status)}
+        for key in ("error", "signal"):
+            if data[key] is None:
+                del data[key]
+        return data
+
+    def write(self, path: str | Path) -> None:
+        write_json(path, self.to_dict())
 
 
 def first_exception(error: BaseException) -> BaseException:
@@ -26,23 +94,22 @@ def first_exception(error: BaseException) -> BaseException:
 
 def mark_failed(path: str | Path, error: BaseException, wall_s: float | None = None) -> None:
     """Keep what the run reached, and say why it stopped."""
-    summary = {"status": "failed", "metrics": {}, "params": None, "steps": 0, "wall_s": wall_s}
-    summary.update(read_summary(path))
+    summary = RunSummary.read(path) or RunSummary(RunStatus.FAILED, wall_s=wall_s)
     first = first_exception(error)
-    summary.update(status="failed", error=f"{type(first).__name__}: {first}")
-    write_json(path, summary)
+    summary.status, summary.error = RunStatus.FAILED, f"{type(first).__name__}: {first}"
+    summary.write(path)
 
 
 def mark_interrupted(path: str | Path, signal_name: str) -> None:
     """A signal stopped the run before its first step saved anything: keep what it had."""
-    summary = {"metrics": {}, "params": None, "steps": 0, **read_summary(path)}
-    summary.update(status="interrupted", signal=signal_name)
-    write_json(path, summary)
+    summary = RunSummary.read(path) or RunSummary(RunStatus.INTERRUPTED)
+    summary.status, summary.signal = RunStatus.INTERRUPTED, signal_name
+    summary.write(path)
 
 
-def print_run_table(summary: dict[str, Any], scale: int, run_dir: Path | None = None) -> None:
+def print_run_table(summary: RunSummary, scale: int, run_dir: Path | None = None) -> None:
     """Per validation set: bicubic and model PSNR/SSIM at the best validation."""
-    metrics = summary.get("metrics", {})
+    metrics = summary.metrics
     sets = sorted({key.split("/")[1] for key in metrics if key.count("/") == 2})
     rows = []
     for name in sets:
@@ -51,7 +118,7 @@ def print_run_table(summary: dict[str, Any], scale: int, run_dir: Path | None = 
             ssim = metrics.get(f"val/{name}/{prefix}ssim")
             if psnr is not None:
                 rows.append((name, method, f"{psnr:.2f}", f"{ssim:.4f}"))
-    title = f"x{scale} results ({summary.get('steps')} steps, {summary.get('wall_s')} s)"
-    best = f"best: step {summary['best_step']}" if summary.get("best_step") is not None else ""
+    title = f"x{scale} results ({summary.steps} steps, {summary.wall_s} s)"
+    best = f"best: step {summary.best_step}" if summary.best_step is not None else ""
     caption = " · ".join(part for part in (best, str(run_dir or "")) if part)
     print_table(title, ("set", "method", "PSNR (dB)", "SSIM"), rows, caption=caption or None)

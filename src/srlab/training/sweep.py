@@ -4,7 +4,6 @@ first real error of each)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,19 +11,20 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from srlab.training.summary import SUMMARY_FILE, RunStatus, RunSummary
 from srlab.utils.tables import console
 
 
 def failed_jobs(sweep_dir: Path) -> list[tuple[str, str]]:
     """(job directory, error) of every job whose summary.json says it failed."""
     failed = []
-    for summary_path in sorted(sweep_dir.glob("*/summary.json")):
+    for summary_path in sorted(sweep_dir.glob(f"*/{SUMMARY_FILE}")):
         try:
-            summary = json.loads(summary_path.read_text())
+            summary = RunSummary.read(summary_path)
         except (OSError, ValueError):
             continue
-        if summary.get("status") == "failed":
-            failed.append((str(summary_path.parent), str(summary.get("error") or "")))
+        if summary is not None and summary.status == RunStatus.FAILED:
+            failed.append((str(summary_path.parent), summary.error or ""))
     return failed
 
 
@@ -34,7 +34,7 @@ class SweepReport(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        jobs = len(list(sweep_dir.glob("*/summary.json")))
+        jobs = len(list(sweep_dir.glob(f"*/{SUMMARY_FILE}")))
         compare = f"python -m srlab.compare {sweep_dir}"
         console().print(
             f"sweep: {jobs} job(s) in {sweep_dir}; side by side: {compare}",

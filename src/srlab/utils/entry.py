@@ -1,14 +1,16 @@
-"""What every entry point shares: user mistakes print in a few lines and exit 1; in a multirun a
-failed job returns None so that the other jobs go on."""
+"""What every entry point shares: `main` (`hydra_entry_point`, or `compose_entry_point` for a
+command that is no Hydra job), `--help` that starts with the command's usage, user mistakes
+printed in a few lines with exit status 1; in a multirun a failed job returns None so that the
+other jobs go on. Each command gives its usage line as a constant, `USAGE`, beside its code."""
 
 from __future__ import annotations
 
 import difflib
 import logging
+import os
 import shutil
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from omegaconf.errors import MissingMandatoryValue
@@ -27,28 +29,25 @@ def in_multirun() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
-def usage(config_name: str) -> str:
-    """The `# python -m srlab...` line that opens conf/<config_name>.yaml."""
-    from srlab.utils.hydra import config_dir
-
-    path = Path(config_dir()) / f"{config_name}.yaml"
-    first = path.read_text().splitlines()[0] if path.is_file() else ""
-    return first.lstrip("# ").strip()
+def help_text(usage: str, doc: str | None) -> str:
+    """What `--help` prints first: the usage line, then the command module's docstring."""
+    return f"usage: {usage}\n\n{(doc or '').strip()}\n"
 
 
-def missing_value_error(error: MissingMandatoryValue, config_name: str) -> SRLabError:
+def missing_value_error(error: MissingMandatoryValue, usage: str) -> SRLabError:
     """A `???` key nobody set: name it, and show the command's usage line."""
     key = getattr(error, "full_key", None) or str(error)
-    line = usage(config_name)
-    return SRLabError(f"{key} is not set; pass {key}=...{f' (usage: {line})' if line else ''}")
+    return SRLabError(f"{key} is not set; pass {key}=...{f' (usage: {usage})' if usage else ''}")
 
 
-def run_entry_point(function: Callable[[Any], Any], cfg: Any, config_name: str = "") -> Any:
+def run_entry_point(function: Callable[[Any], Any], cfg: Any, usage: str = "") -> Any:
+    """`function(cfg)`; a user mistake is printed in a few lines (and exits 1), with `usage`
+    when a required key was not given."""
     try:
         try:
             return function(cfg)
         except MissingMandatoryValue as error:
-            raise missing_value_error(error, config_name) from None
+            raise missing_value_error(error, usage) from None
     except SRLabError as error:
         console = Console(stderr=True, soft_wrap=True)
         console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
@@ -82,6 +81,11 @@ def config_error_hint(config_name: str, overrides: list[str], bad_key: str) -> s
     where = parent or "the top level"
     guess = f"did you mean {' or '.join(close)}? " if close else ""
     return f"{guess}valid keys of {where}: {', '.join(keys)}"
+
+
+def hydra_message(error: Exception) -> str:
+    """Hydra's message for a bad override, without the config search path it appends."""
+    return str(error).split("\nConfig search path")[0]
 
 
 def check_launcher(args: list[str]) -> None:
@@ -118,7 +122,7 @@ def check_command_line(config_name: str, args: list[str]) -> None:
     try:
         compose_config(config_name, overrides)
     except HydraException as error:
-        message = str(error).split("\nConfig search path")[0].splitlines()
+        message = hydra_message(error).splitlines()
         key = getattr(error.__cause__, "full_key", None)
         hint = config_error_hint(config_name, overrides, key) if key else ""
         console = Console(stderr=True, soft_wrap=True)
@@ -128,19 +132,79 @@ def check_command_line(config_name: str, args: list[str]) -> None:
         sys.exit(1)
 
 
-def hydra_entry_point(config_name: str, function: Callable[[Any], Any]) -> Callable[[], None]:
+def asks_for_help(args: Sequence[str]) -> bool:
+    return any(arg in ("-h", "--help") for arg in args)
+
+
+def hydra_entry_point(
+    config_name: str, function: Callable[[Any], Any], usage: str, doc: str | None
+) -> Callable[[], None]:
     """`main` of `python -m srlab.<verb>`: check the command line, then run `function(cfg)`
-    under Hydra with conf/<config_name>.yaml."""
+    under Hydra with conf/<config_name>.yaml. `--help`: `usage` and `doc`, then Hydra's help
+    (the config groups and the composed config)."""
     import hydra
 
     from srlab.utils.hydra import config_dir
 
     @hydra.main(version_base="1.3", config_path=config_dir(), config_name=config_name)
     def hydra_main(cfg: Any) -> Any:
-        return run_entry_point(function, cfg, config_name)
+        return run_entry_point(function, cfg, usage)
 
     def main() -> None:
+        if asks_for_help(sys.argv[1:]):
+            print(help_text(usage, doc))
         check_command_line(config_name, sys.argv[1:])
         hydra_main()
 
     return main
+
+
+def compose_entry_point(
+    config_name: str,
+    function: Callable[[Any], Any],
+    usage: str,
+    doc: str | None,
+    bare_arguments_to: str | None = None,
+) -> Callable[[Sequence[str] | None], None]:
+    """`main` of a command that is no Hydra job (it writes no run directory and never sweeps):
+    its arguments compose conf/<config_name>.yaml (`compose_arguments`), then `function(cfg)`
+    runs as under `hydra_entry_point`; an int result is the exit status. `--help`: `usage` and
+    `doc`."""
+
+    def main(argv: Sequence[str] | None = None) -> None:
+        args = list(sys.argv[1:] if argv is None else argv)
+        if asks_for_help(args):
+            print(help_text(usage, doc))
+            return
+        status = run_entry_point(
+            lambda arguments: function(
+                compose_arguments(config_name, arguments, usage, bare_arguments_to)
+            ),
+            args,
+            usage,
+        )
+        sys.exit(status if isinstance(status, int) else 0)
+
+    return main
+
+
+def compose_arguments(
+    config_name: str, args: Sequence[str], usage: str, bare_arguments_to: str | None = None
+) -> Any:
+    """conf/<config_name>.yaml composed with Hydra's compose API and the `key=value` arguments.
+    `bare_arguments_to`: the list key that the other arguments (and any naming an existing path)
+    are appended to. A bad argument is a user mistake that shows the usage."""
+    from hydra.errors import HydraException
+
+    from srlab.utils.hydra import compose_config
+
+    bare = []
+    if bare_arguments_to is not None:
+        bare = [arg for arg in args if "=" not in arg or os.path.exists(arg)]
+    try:
+        cfg = compose_config(config_name, [arg for arg in args if arg not in bare])
+    except HydraException as error:
+        raise SRLabError(f"{hydra_message(error)}\nusage: {usage}") from error
+    if bare_arguments_to is not None:
+        cfg[bare_arguments_to] = [*cfg[bare_arguments_to], *bare]
+    return cfg

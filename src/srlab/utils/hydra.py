@@ -13,6 +13,7 @@ from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from srlab.utils.errors import SRLabError
+from srlab.utils.files import new_dir
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 NOISY_OVERRIDE_PREFIXES = (
@@ -150,6 +151,11 @@ def register_resolvers() -> None:
     for name, resolver in resolvers.items():
         if not OmegaConf.has_resolver(name):
             OmegaConf.register_new_resolver(name, resolver)
+    # the run or sweep directory: made once per config (cached), the jobs of a sweep get its value
+    if not OmegaConf.has_resolver("srlab.new_dir"):
+        OmegaConf.register_new_resolver(
+            "srlab.new_dir", lambda parent, name: str(new_dir(parent, name)), use_cache=True
+        )
 
 
 register_resolvers()

@@ -37,6 +37,7 @@ FORMATS = ("onnx", "torchscript")
 MIN_OPSET = 18  # what torch's exporter implements; below it converts afterwards, not reliably
 TORCHSCRIPT_METADATA = "srlab.json"
 EXAMPLE_SHAPE = (2, 48, 40)  # N, H, W the export traces with: distinct, so none is tied to another
+EXPORT_MIN_SIZE = 21  # LR pixels: what torch.export may assume of every height and width
 CHECK_SHAPE = (3, 23, 31)  # N, H, W of the check: other sizes than the example's
 # An export and its check must agree to float rounding (measured: ~2e-7 on random nets).
 TOLERANCE = 1e-4
@@ -101,7 +102,13 @@ def quiet_exporter() -> Iterator[None]:
 
 
 def export_onnx(net: nn.Module, path: Path, metadata: dict[str, str], opset: int | None) -> None:
-    dims = {0: Dim("batch"), 2: Dim("height"), 3: Dim("width")}
+    # A floor for tracing only (ONNX keeps no bounds): ESA's pooled map (RFDN, RLFN, BSRN) must
+    # not come down to one pixel while torch.export reasons about the shapes.
+    dims = {
+        0: Dim("batch"),
+        2: Dim("height", min=EXPORT_MIN_SIZE),
+        3: Dim("width", min=EXPORT_MIN_SIZE),
+    }
     with quiet_exporter():
         program = torch.onnx.export(
             net,

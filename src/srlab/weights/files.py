@@ -4,12 +4,14 @@ safetensors and MATLAB `.mat` files. What the tensors mean is `layouts/` and `lo
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from srlab.utils.errors import SRLabError
+from srlab.weights.matlab import read_mat
 
 
 def existing_file(path: str | Path | None) -> Path:
@@ -33,14 +35,28 @@ def read_checkpoint(path: str | Path | None) -> dict[str, Any]:
         # weights_only: unpickling a checkpoint could otherwise run arbitrary code.
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as error:
+        blocked = blocked_global(error)
+        if blocked:  # from None: torch's advice, to load it with weights_only=False, runs it
+            raise SRLabError(
+                f"cannot read checkpoint {path}: it is not a plain weights file (loading it would "
+                f"import {blocked}, which srlab never runs); pass a checkpoint of tensors and "
+                "plain data as ckpt_path"
+            ) from None
         raise SRLabError(
-            f"cannot read checkpoint {path} ({load_error_gist(error)}); it is truncated, corrupt, "
-            "not a PyTorch checkpoint, or holds pickled objects other than tensors and plain "
-            "data: pass another ckpt_path"
+            f"cannot read checkpoint {path} ({load_error_gist(error)}); it is truncated, corrupt "
+            "or not a PyTorch checkpoint: pass another ckpt_path"
         ) from error
     if not isinstance(checkpoint, dict):
         raise SRLabError(f"{path} is not a Lightning checkpoint (it holds a {type(checkpoint)})")
     return checkpoint
+
+
+def blocked_global(error: BaseException) -> str | None:
+    """The class or function a weights_only load refused (`GLOBAL posix.system`), if it did."""
+    if not isinstance(error, pickle.UnpicklingError):
+        return None
+    found = re.search(r"GLOBAL ([\w.]+)", str(error))
+    return found.group(1) if found else None
 
 
 def load_error_gist(error: BaseException) -> str:
@@ -54,8 +70,11 @@ def load_error_gist(error: BaseException) -> str:
 
 
 def read_weights(path: str | Path) -> dict[str, Any]:
-    """What the file holds, read without running code: safetensors, else torch.load's dicts."""
+    """What the file holds, read without running code: safetensors, a MATLAB .mat's arrays,
+    else torch.load's dicts."""
     path = Path(path)
+    if path.suffix.lower() == ".mat":
+        return read_mat(existing_file(path))
     if path.suffix.lower() != ".safetensors":
         return read_checkpoint(path)
     if not path.is_file():

@@ -16,14 +16,13 @@ import numpy as np
 import torch
 
 from srlab.utils.errors import SRLabError
-from srlab.weights.files import existing_file
 
 HEADER_KEYS = ("__header__", "__version__", "__globals__")  # loadmat's own entries
 
 
 def read_mat(path: str | Path) -> dict[str, torch.Tensor]:
     """Every numeric array of the .mat file as a float32 tensor, keyed by its MATLAB name."""
-    path = existing_file(path)
+    path = Path(path)
     from scipy.io import loadmat
     from scipy.io.matlab import MatReadError
 
@@ -59,5 +58,5 @@ def flatten(name: str, value: Any, into: dict[str, torch.Tensor]) -> None:
     elif value.dtype == object:  # a cell array: name{i}
         for index, item in enumerate(value.flatten(order="F"), start=1):
             flatten(f"{name}{{{index}}}", item, into)
-    elif np.issubdtype(value.dtype, np.number) or value.dtype == bool:
-        into[name] = torch.from_numpy(np.asarray(value, dtype=np.float32))
+    elif value.dtype.kind in "biuf":  # bool, signed, unsigned, floating
+        into[name] = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
