@@ -37,10 +37,11 @@ def test_sweep_table_has_a_row_per_run_with_the_differing_override_and_summary_n
         assert int(row["params"]) == summary["params"]
         assert int(row["steps"]) == summary["steps"] == 6
         assert float(row["wall_s"]) == summary["wall_s"]
+        assert float(row["gmacs"]) == round(summary["cost"]["macs"] / 1e9, 2)
         for key in ("val/Set5/psnr", "val/Set5/ssim"):
             assert float(row[key]) == summary["metrics"][key]
     markdown = (tmp_path / "comparison.md").read_text()
-    assert "| run | n_resblocks | params | steps | wall_s | val/Set5/psnr |" in markdown
+    assert "| run | n_resblocks | params | gmacs | steps | wall_s | val/Set5/psnr |" in markdown
     assert markdown.count("| completed |") == 2
 
 
@@ -55,6 +56,10 @@ def test_sweep_plot_shows_each_run_at_its_psnr_and_is_a_valid_png(
     for panel, x_key in enumerate(("params", "wall_s")):
         expected = sorted((s[x_key], s["metrics"]["val/Set5/psnr"]) for s in summaries)
         assert drawn_points(figure, panel, "Set5") == expected
+    macs = sorted((s["cost"]["macs"] / 1e9, s["metrics"]["val/Set5/psnr"]) for s in summaries)
+    drawn = drawn_points(figure, 2, "Set5")  # the MACs panel, in G
+    assert [x for x, _ in drawn] == pytest.approx([x for x, _ in macs])
+    assert [y for _, y in drawn] == [y for _, y in macs]
     with Image.open(tmp_path / "comparison.png") as image:
         image.verify()
     with Image.open(tmp_path / "comparison.png") as image:

@@ -30,6 +30,10 @@ def test_sample_run_writes_checkpoints_summary_and_wandb_offline_files(tmp_path:
     assert summary["status"] == "completed"
     assert summary["steps"] == 4
     assert summary["params"] > 0
+    # the cost (srlab.ops.cost) at the papers' input: the LR of a 1280 x 720 output at x2
+    assert summary["cost"]["params"] == summary["params"]
+    assert summary["cost"]["input"] == [3, 360, 640]
+    assert summary["cost"]["macs"] > summary["params"] * 360 * 640 * 0.9  # convs at LR, mostly
     assert [h["step"] for h in summary["history"]] == [2, 4]
     # train() returns the best validation's PSNR (RunSummaryWriter's choice: test_callbacks.py), and
     # the checkpoint callback, choosing on its own, kept that validation's weights.
@@ -182,3 +186,59 @@ def test_an_unknown_config_key_exits_1_with_the_valid_keys(tmp_path: Path) -> No
     assert completed.returncode == 1
     assert "model.n_resblock" in completed.stderr and "did you mean n_resblocks" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+CUT_SHORT = [
+    "trainer.max_steps=100000",
+    "trainer.val_check_interval=1000",
+    "trainer.max_time=00:00:00:03",
+    "++trainer.limit_val_batches=1",
+    "+callbacks.time_estimate.after_steps=2",
+    "+callbacks.time_estimate.horizon_steps=4",
+]
+
+
+def test_a_run_cut_short_by_max_time_says_so_in_summary_table_log_and_logger(
+    tmp_path: Path, capsys: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    cfg = compose_train(tmp_path, [*CUT_SHORT, "logger=tensorboard"])
+    with caplog.at_level("WARNING"):
+        train(cfg)
+
+    summary = summary_of(tmp_path / "run")
+    steps = summary["steps"]
+    assert summary["status"] == "stopped" and summary["stop_reason"] == "max_time"
+    assert 4 < steps < 100000 and summary["steps_planned"] == 100000
+    table = capsys.readouterr().out
+    assert f"({steps} of 100000 steps" in table
+    assert f"stopped by trainer.max_time at step {steps} of 100000" in table
+    said = caplog.text
+    assert "trainer.max_time=00:00:00:03 stops this run near step" in said  # after 4 steps
+    assert "to train on: python -m srlab.train ckpt_path=auto hydra.run.dir=" in said
+    (events,) = (tmp_path / "logs" / "tensorboard").rglob("events.out.tfevents.*")
+    texts = EventAccumulator(str(events.parent), size_guidance={"tensors": 0}).Reload()
+    (ended,) = texts.Tensors("run/ended/text_summary")
+    assert ended.step == steps
+    assert b"stopped by trainer.max_time" in ended.tensor_proto.string_val[0]
+
+
+def test_a_resume_whose_limit_is_spent_names_it_and_the_override_before_starting(
+    tmp_path: Path,
+) -> None:
+    train(compose_train(tmp_path / "a", [*CUT_SHORT, "logger=none"]))
+    stopped = tmp_path / "a" / "run"
+    before = (stopped / "summary.json").read_text()
+    last = f"ckpt_path={stopped}/checkpoints/last.ckpt"
+    again = compose_train(tmp_path / "b", [*CUT_SHORT, "logger=none", last])
+    with pytest.raises(SRLabError, match=r"trainer.max_time=00:00:00:03.*trainer.max_time=null"):
+        train(again)
+    assert (stopped / "summary.json").read_text() == before  # still says how it ended
+    assert not (tmp_path / "b" / "run" / "summary.json").exists()
+
+    train(compose_train(tmp_path / "c", [*STEPS, "logger=none"]))
+    done = f"ckpt_path={tmp_path / 'c' / 'run'}/checkpoints/last.ckpt"
+    with pytest.raises(SRLabError, match=r"at step 4, trainer.max_steps=4;.*max_steps=8\)"):
+        train(compose_train(tmp_path / "d", [*STEPS, "logger=none", done]))

@@ -20,7 +20,6 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import mod_crop
 from srlab.ops.pixels import to_float
 from srlab.speed.common import AUTOCAST_DTYPES, machine_info, spread
@@ -226,12 +225,14 @@ def bench_inference(cfg: DictConfig, train_cfg: DictConfig) -> Samples:
 
 def bench_export(cfg: DictConfig, train_cfg: DictConfig) -> Samples:
     """onnxruntime against PyTorch on the CPU: the train config's net (random weights) exported
-    to ONNX, over Set5's LR images (the bundled set, mod-cropped, MATLAB bicubic)."""
+    to ONNX, over Set5's LR images (the bundled set, mod-cropped, the train config's
+    degradation: MATLAB bicubic by default)."""
     net = instantiate(train_cfg.model)()
     scale = int(net.scale)
+    degradation = instantiate(train_cfg.degradation)
     images = [
-        to_float(bicubic_downscale(mod_crop(hr, scale), scale))[None]
-        for hr in load_sets(["Set5"], []).values()
+        to_float(degradation.degrade(mod_crop(hr, scale), scale, name))[None]
+        for name, hr in load_sets(["Set5"], []).items()
     ]
     log.info("ONNX export speed: %d Set5 images, x%d", len(images), scale)
     return onnx_vs_torch(net, images, cfg.repeats)

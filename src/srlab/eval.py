@@ -21,7 +21,8 @@ from rich.markup import escape
 from rich.progress import Progress
 from torch import nn
 
-from srlab.data.sets import BenchmarkSet, resolve_set
+from srlab.data.degradation import Bicubic, Degradation
+from srlab.data.sets import BenchmarkSet, resolve_spec
 from srlab.ops.cost import Cost, measure_cost
 from srlab.ops.inference import super_resolve
 from srlab.ops.pixels import as_batch, to_float
@@ -36,6 +37,7 @@ from srlab.utils.tables import print_table
 from srlab.weights.loading import load_net
 
 log = logging.getLogger("srlab")  # not "__main__" under python -m
+SetSpec = tuple[str, Path, str | None]  # name, HR folder, LR folder (None: made by the degradation)
 WEIGHT_SUFFIXES = (".pth", ".pt", ".ckpt", ".mat", ".safetensors", ".onnx")
 USAGE = (
     "python -m srlab.eval ckpt_path=<run>/checkpoints/last.ckpt data.sets=[Set5,Set14]"
@@ -47,14 +49,15 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Mean PSNR/SSIM (and image count) per set and the net's cost, printed as a table and
     written to `output`; several checkpoints (a list, a folder, a glob) make a leaderboard."""
     # Every set is found before the net is loaded, so a typo fails at once.
-    folders = [resolve_set(str(spec), cfg.paths.data_dir) for spec in cfg.data.sets]
+    folders = [resolve_spec(spec, cfg.paths.data_dir) for spec in cfg.data.sets]
     paths = checkpoint_paths(cfg.ckpt_path) if not cfg.get("model") else []
     if len(paths) > 1:
         return evaluate_leaderboard(cfg, folders, paths)
     net = build_eval_net(cfg)
     with Progress(transient=True) as progress:
         results = evaluate_net(cfg, net, folders, progress)
-    print_results_table(results, int(net.scale), model_label(cfg))
+    caption = f"{model_label(cfg)} · {lr_label(cfg, folders)}"
+    print_results_table(results, int(net.scale), caption)
     cost = measure_cost(net, int(net.scale), **cost_settings(cfg))
     print_cost(cost)
     if cfg.get("output"):
@@ -64,14 +67,19 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
 
 def evaluate_net(
-    cfg: DictConfig, net: nn.Module, folders: list[tuple[str, Path]], progress: Progress
+    cfg: DictConfig, net: nn.Module, folders: list[SetSpec], progress: Progress
 ) -> dict[str, dict[str, float]]:
-    """Each set's mean PSNR/SSIM for `net`, at its scale, on the configured device."""
+    """Each set's mean PSNR/SSIM for `net`, at its scale, on the configured device: LR from the
+    set's LR folder when it has one, else made by `degradation`."""
     device = pick_device(cfg.device)
     net = net.to(device)
     scale = int(net.scale)
     lr_dirs = cfg.data.get("lr_dirs") or {}
-    sets = [BenchmarkSet(name, folder, scale, lr_dirs.get(name)) for name, folder in folders]
+    degradation = degradation_of(cfg)
+    sets = [
+        BenchmarkSet(name, folder, scale, lr_dir or lr_dirs.get(name), degradation)
+        for name, folder, lr_dir in folders
+    ]
     check_unique_names(sets)
     results = {}
     # bf16 autocast on a GPU (eval.autocast=true): as validation runs under trainer=gpu.
@@ -83,6 +91,18 @@ def evaluate_net(
             )
     net.cpu()
     return results
+
+
+def degradation_of(cfg: DictConfig) -> Degradation | None:
+    return instantiate(cfg.degradation) if cfg.get("degradation") else None
+
+
+def lr_label(cfg: DictConfig, folders: list[SetSpec]) -> str:
+    """What made the LR: the degradation, and which sets read theirs from a folder instead."""
+    lr_dirs = cfg.data.get("lr_dirs") or {}
+    from_folders = [name for name, _, lr_dir in folders if lr_dir or name in lr_dirs]
+    label = f"LR: {(degradation_of(cfg) or Bicubic()).name}"
+    return label + (f" (LR folders: {', '.join(from_folders)})" if from_folders else "")
 
 
 def cost_settings(cfg: DictConfig) -> dict[str, Any]:
@@ -134,7 +154,7 @@ def checkpoint_paths(spec: Any) -> list[Path]:
 
 
 def evaluate_leaderboard(
-    cfg: DictConfig, folders: list[tuple[str, Path]], paths: list[Path]
+    cfg: DictConfig, folders: list[SetSpec], paths: list[Path]
 ) -> dict[str, Any]:
     """Every model on every set at `scale`; another scale's models are skipped with a line, a
     model that fails is marked and the others go on. Writes leaderboard.md/.csv/.html."""
@@ -147,7 +167,7 @@ def evaluate_leaderboard(
             progress.advance(task, len(folders))
             if entry is not None:
                 entries.append(entry)
-    set_names = [name for name, _ in folders]
+    set_names = [name for name, *_ in folders]
     caption = f"x{cfg.scale or 'each file'}'s scale; cost: {cost_settings(cfg)['input']} input"
     print_table(
         f"leaderboard x{cfg.scale}" if cfg.scale else "leaderboard",
@@ -163,7 +183,7 @@ def evaluate_leaderboard(
 def evaluate_entry(
     cfg: DictConfig,
     path: Path,
-    folders: list[tuple[str, Path]],
+    folders: list[SetSpec],
     papers: dict,
     progress: Progress,
 ) -> Entry | None:

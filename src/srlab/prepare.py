@@ -1,10 +1,11 @@
-r"""`python -m srlab.prepare`: DIV2K-style LR folders by the exact degradation, in parallel.
+r"""`python -m srlab.prepare`: DIV2K-style LR folders by the degradation, in parallel.
 
     python -m srlab.prepare hr_dir=data/DIV2K/DIV2K_train_HR \
-        out_dir=data/DIV2K/DIV2K_train_LR_bicubic scales=[2,3,4]
+        out_dir=data/DIV2K/DIV2K_train_LR_bicubic scales=[2,3,4] [degradation=bd]
 
-writes `out_dir/X{s}/{stem}x{s}.png`: MATLAB's bicubic downscale of the HR mod-cropped to s, the
-layout that `data.train_lr_dir` and eval's `data.lr_dirs` read. Outputs that exist are kept
+writes `out_dir/X{s}/{stem}x{s}.png`: the degradation (MATLAB's bicubic downscale by default; a
+random one's noise fixed per image, as eval makes it) of the HR mod-cropped to s, the layout that
+`data.train_lr_dir` and eval's `data.lr_dirs` read. Outputs that exist are kept
 unless `overwrite=true`; each is written atomically, so an interrupted run can simply be rerun.
 """
 
@@ -19,10 +20,11 @@ from pathlib import Path
 from omegaconf import DictConfig
 from rich.progress import Progress
 
-from srlab.data.degradation import bicubic_downscale
+from srlab.data.degradation import Degradation
 from srlab.data.io import list_images, mod_crop, read_image, write_image
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
+from srlab.utils.hydra import instantiate
 from srlab.utils.tables import print_table
 
 log = logging.getLogger("srlab")  # not "__main__" under python -m
@@ -55,13 +57,15 @@ def prepare(cfg: DictConfig) -> dict[int, dict[str, int]]:
     check_unique_stems(files)
     out_dir = Path(cfg.out_dir)
     workers = cfg.get("workers") or min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1)
+    degradation = instantiate(cfg.degradation)
 
     counts: dict[int, Counter] = {scale: Counter() for scale in scales}
     # Threads suffice: decoding, the resize (torch) and PNG encoding all release the GIL.
     with ThreadPoolExecutor(max_workers=workers) as pool, Progress() as progress:
         task = progress.add_task(f"LR x{','.join(map(str, scales))}", total=len(files))
         futures = [
-            pool.submit(prepare_image, path, out_dir, scales, cfg.overwrite) for path in files
+            pool.submit(prepare_image, path, out_dir, scales, cfg.overwrite, degradation)
+            for path in files
         ]
         try:
             for future in as_completed(futures):
@@ -72,7 +76,7 @@ def prepare(cfg: DictConfig) -> dict[int, dict[str, int]]:
             cancel(futures)
             raise
     summary = {scale: {"written": c["written"], "kept": c["kept"]} for scale, c in counts.items()}
-    print_prepare_table(summary, out_dir)
+    print_prepare_table(summary, out_dir, degradation.name)
     return summary
 
 
@@ -94,14 +98,17 @@ def check_unique_stems(files: list[Path]) -> None:
         )
 
 
-def prepare_image(path: Path, out_dir: Path, scales: list[int], overwrite: bool) -> dict[int, bool]:
+def prepare_image(
+    path: Path, out_dir: Path, scales: list[int], overwrite: bool, degradation: Degradation
+) -> dict[int, bool]:
     """Write the missing LR images of one HR image; {scale: written (False: kept)}."""
     targets = {scale: lr_path(out_dir, path.stem, scale) for scale in scales}
     todo = [scale for scale, target in targets.items() if overwrite or not target.exists()]
     if todo:
         hr = read_image(path)
         for scale in todo:
-            write_image(targets[scale], bicubic_downscale(mod_crop(hr, scale), scale))
+            lr = degradation.degrade(mod_crop(hr, scale), scale, path.stem)
+            write_image(targets[scale], lr)
     return {scale: scale in todo for scale in scales}
 
 
@@ -116,12 +123,16 @@ def cancel(futures: list[Future]) -> None:
         future.cancel()
 
 
-def print_prepare_table(summary: dict[int, dict[str, int]], out_dir: Path) -> None:
+def print_prepare_table(
+    summary: dict[int, dict[str, int]], out_dir: Path, degradation: str
+) -> None:
     rows = [
         (f"x{scale}", str(lr_path(out_dir, "", scale).parent), str(n["written"]), str(n["kept"]))
         for scale, n in summary.items()
     ]
-    print_table(f"LR images in {out_dir}", ("scale", "folder", "written", "kept"), rows)
+    print_table(
+        f"LR images ({degradation}) in {out_dir}", ("scale", "folder", "written", "kept"), rows
+    )
 
 
 main = hydra_entry_point("prepare", prepare, USAGE, __doc__)

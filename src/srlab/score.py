@@ -5,7 +5,8 @@ r"""`python -m srlab.score`: PSNR/SSIM of a folder of SR results against their g
 
 Files are matched by name: an SR file `baby.png` goes with the HR `baby.png` (any extension).
 SR names may also carry what SR tools append to the HR name, in any combination: `x4`, `_x4`,
-`-x4`, `_SR` (EDSR's `baby_x4_SR.png`, DIV2K's `0801x4.png`). HR is mod-cropped to the scale
+`-x4`, `_SR` (EDSR's `baby_x4_SR.png`, DIV2K's `0801x4.png`), and the RCAN/RDN test code's
+`baby_RDN_x3.png` pairs with `baby_HR_x3.png` (srlab.data.naming). HR is mod-cropped to the scale
 and both are scored by the protocol (Y channel, `scale` pixels shaved). A gray HR image is
 scored on its gray values; an RGB result for it is made gray as eval makes it
 (`srlab.ops.inference.super_resolve`).
@@ -14,8 +15,6 @@ scored on its gray values; an RGB result for it is made gray as eval makes it
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from rich.progress import Progress
 from torch import Tensor
 
 from srlab.data.io import list_images, mod_crop, read_image
+from srlab.data.naming import display_name, hr_stem
 from srlab.ops.color import gray_from_rgb
 from srlab.ops.pixels import as_batch
 from srlab.ops.quality import psnr, ssim
@@ -52,7 +52,7 @@ def score(cfg: DictConfig) -> dict:
             sr, hr = scored_pair(sr_path, hr_path, scale)
             images.append(
                 {
-                    "name": hr_path.stem,
+                    "name": display_name(hr_path.stem, scale),
                     "psnr": psnr(sr, hr, border=scale).item(),
                     "ssim": ssim(sr, hr, border=scale).item(),
                 }
@@ -91,22 +91,10 @@ def match_files(sr_files: list[Path], hr_files: list[Path], scale: int) -> list[
         raise SRLabError(
             f"sr_dir {sr_files[0].parent} and hr_dir {hr_files[0].parent} do not pair up: "
             f"{'; '.join(problems)}. SR files must be named as their HR (optionally followed by "
-            f"x{scale}, _x{scale} or _SR); rename them or score a folder with exactly the results"
+            f"x{scale}, _x{scale} or _SR, or <name>_<method>_x{scale} beside <name>_HR_x{scale}); "
+            "rename them or score a folder with exactly the results"
         )
     return [(matched[path.stem][0], path) for path in hr_files]
-
-
-def hr_stem(sr_stem: str, hr_stems: Iterable[str], scale: int) -> str | None:
-    """The HR name an SR name stands for: itself, or itself less suffixes (`_x4`, `x4`, `_SR`)
-    taken off one at a time from the end until it names an HR image."""
-    suffix = re.compile(rf"[_-]?(?:[xX]{scale}|SR|sr)$")
-    stem = sr_stem
-    while stem not in hr_stems:
-        shorter = suffix.sub("", stem, count=1)
-        if shorter in (stem, ""):
-            return None
-        stem = shorter
-    return stem
 
 
 def _listing(names: list[str], limit: int = 10) -> str:

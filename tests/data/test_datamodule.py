@@ -14,10 +14,15 @@ from hydra import compose, initialize_config_dir
 
 from helpers.images import set5
 from srlab.data.datamodule import ShardSampler, SRDataModule
-from srlab.data.degradation import bicubic_downscale, bicubic_upscale
+from srlab.data.degradation import (
+    BicubicNoise,
+    BlurDownsample,
+    bicubic_downscale,
+    bicubic_upscale,
+)
 from srlab.data.io import mod_crop, write_image
 from srlab.utils.errors import SRLabError
-from srlab.utils.hydra import config_dir, instantiate
+from srlab.utils.hydra import compose_config, config_dir, instantiate
 
 PATCH = 48  # a multiple of 2, 3 and 4
 
@@ -335,6 +340,43 @@ def test_disk_cache_gives_the_same_images_as_memory(tmp_path, val_dir):
     lr_pairs = zip(datamodule.train_set.lr_images, memory.train_set.lr_images, strict=True)
     for on_disk, in_memory in lr_pairs:
         np.testing.assert_array_equal(on_disk, in_memory)
+
+
+def test_a_second_degradation_does_not_read_the_first_ones_cached_lr(tmp_path, val_dir):
+    images = _train_images()
+    train_dir = _write_folder(tmp_path / "train", images)
+    cache = {"cache": "disk", "cache_dir": str(tmp_path / "cache"), "scale": 3}
+    _datamodule(train_dir, val_dir, **cache).setup("fit")  # bicubic LR on disk
+    blurred = _datamodule(train_dir, val_dir, degradation=BlurDownsample(), **cache)
+    blurred.setup("fit")
+    for name, lr in zip(sorted(images), blurred.train_set.lr_images, strict=True):
+        np.testing.assert_array_equal(lr, BlurDownsample().downscale(images[name], 3))
+    assert len(list((tmp_path / "cache" / "train_lr_x3_made").glob("*.npy"))) == 4
+
+
+def test_a_bicubic_lr_folder_is_not_read_for_another_degradation(tmp_path, val_dir):
+    images = _train_images()
+    train_dir = _write_folder(tmp_path / "train", images)
+    lr_dir = _write_folder(
+        tmp_path / "lr", {f"{n}x2": bicubic_downscale(im, 2) for n, im in images.items()}
+    )
+    datamodule = _datamodule(
+        train_dir, val_dir, train_lr_dir=str(lr_dir), degradation=BlurDownsample()
+    )
+    datamodule.setup("fit")
+    for name, lr in zip(sorted(images), datamodule.train_set.lr_images, strict=True):
+        np.testing.assert_array_equal(lr, BlurDownsample().downscale(images[name], 2))
+    noisy = _datamodule(train_dir, val_dir, train_lr_dir=str(lr_dir), degradation=BicubicNoise())
+    noisy.setup("fit")  # DN's exact part is bicubic: the folder is its LR, noise comes per patch
+    assert not isinstance(noisy.train_set.lr_images[0], np.memmap)
+    for name, lr in zip(sorted(images), noisy.train_set.lr_images, strict=True):
+        np.testing.assert_array_equal(lr, bicubic_downscale(images[name], 2))
+
+
+def test_the_train_config_gives_the_data_its_degradation(tmp_path):
+    cfg = compose_config("train", ["degradation=bd", "logger=none"])
+    assert instantiate(cfg.data).degradation.name == "bd_sigma1.6"
+    assert instantiate(compose_config("train", ["logger=none"]).data).degradation.name == "bicubic"
 
 
 def test_repeat_multiplies_the_epoch_length(tmp_path, val_dir):

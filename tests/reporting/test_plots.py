@@ -7,7 +7,7 @@ from pathlib import Path
 
 from helpers.comparisons import SEEDS, drawn_points, seed_sweep
 from srlab.compare import compare, load_config
-from srlab.reporting.plots import learning_curves_figure, psnr_figure
+from srlab.reporting.plots import learning_curves_figure, pareto_front, psnr_figure
 
 
 def test_a_setting_of_several_seeds_is_drawn_at_its_means_with_error_bars(tmp_path: Path) -> None:
@@ -36,3 +36,9 @@ def test_learning_curves_are_one_mean_line_per_setting(tmp_path: Path) -> None:
         "n_resblocks=8 (n=3)": [33.0, 34.0],
         "bicubic": [28.0, 28.0],
     }
+
+
+def test_the_pareto_front_keeps_what_no_other_point_beats_on_cost_and_psnr():
+    # (cost, PSNR): the second costs more for less; the fourth ties the first's cost, lower
+    points = [(1.0, 30.0), (2.0, 29.0), (3.0, 31.0), (1.0, 28.0), (0.5, 27.0)]
+    assert pareto_front(points) == [4, 0, 2]

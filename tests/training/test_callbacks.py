@@ -1,18 +1,24 @@
-"""RunSummaryWriter's choice of the best validation, and the progress bar of a step-based run
-(ComparisonImages and the summary of a whole run: see test_train.py)."""
+"""RunSummaryWriter's choice of the best validation, the progress bar of a step-based run, and
+what TimeEstimate says early (ComparisonImages and the summary of a whole run: see
+test_train.py)."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import lightning as L
+import pytest
 import torch
+from lightning.pytorch.accelerators import CPUAccelerator
+from lightning.pytorch.callbacks import Timer
 from lightning.pytorch.demos.boring_classes import BoringModel
 
-from srlab.training.callbacks import RunSummaryWriter, StepProgressBar
+from srlab.training import callbacks as callbacks_module
+from srlab.training.callbacks import RunSummaryWriter, StepProgressBar, TimeEstimate
 
 # Three validations: PSNR peaks at step 4 while SSIM goes on rising (values exact in float32,
 # the metrics' dtype).
@@ -128,3 +134,36 @@ def test_an_epoch_based_run_keeps_lightnings_bar_per_epoch(tmp_path):
 
     assert [completed for _, _, completed in bar.shown] == [1, 2, 3, 1, 2, 3]
     assert bar.shown[-1][0] == "Epoch 1/1"
+
+
+def estimates(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, callbacks: list[Any]
+) -> list[str]:
+    """What TimeEstimate says over the first 31 steps of a 1600-step CPU run at 3 s a step."""
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(callbacks_module, "time", SimpleNamespace(time=lambda: clock.now))
+    trainer = SimpleNamespace(
+        global_step=0, max_steps=1600, is_global_zero=True, accelerator=CPUAccelerator(),
+        callbacks=callbacks,
+    )  # fmt: skip
+    estimate = TimeEstimate()
+    estimate.on_train_start(trainer, None)
+    with caplog.at_level(logging.WARNING, logger=callbacks_module.__name__):
+        for step in range(1, 32):
+            trainer.global_step, clock.now = step, 3.0 * step
+            estimate.on_train_batch_end(trainer)
+    return [record.getMessage() for record in caplog.records]
+
+
+def test_a_cpu_run_of_hours_says_so_after_a_few_steps(monkeypatch, caplog) -> None:
+    (said,) = estimates(monkeypatch, caplog, callbacks=[])
+    assert said.startswith("on this CPU the run needs about 1.3 h more (1594 steps x 3.00 s/step)")
+
+
+def test_the_estimate_counts_the_steps_max_time_allows(monkeypatch, caplog) -> None:
+    timer = Timer(duration="00:00:08:30")
+    timer.load_state_dict({"time_elapsed": {"train": 10.0}})  # 500 s left, whatever the clock
+    (said,) = estimates(monkeypatch, caplog, callbacks=[timer])  # no hours: max_time ends it
+    assert said.startswith("at 3.00 s/step, trainer.max_time=00:00:08:30 stops this run near ")
+    assert "near step 197 of 1600; for all its steps pass trainer.max_time=" in said
+    assert said.endswith("(or trainer.max_time=null)")

@@ -28,7 +28,8 @@ FIRST_FORMAT = {
 }
 # The keys the README lists for summary.json, in the order they are written.
 README_KEYS = [
-    "status", "metrics", "best_step", "final_metrics", "params", "steps", "wall_s", "history",
+    "status", "metrics", "best_step", "final_metrics", "params", "cost", "steps", "wall_s",
+    "history",
 ]  # fmt: skip
 
 

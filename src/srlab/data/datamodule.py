@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from srlab.data.cache import load_images
 from srlab.data.datasets import TrainPatches, ValImages, degrade_images
+from srlab.data.degradation import Bicubic, Degradation
 from srlab.data.io import list_images
 from srlab.data.lr_partner import find_lr_partners, fit_lr
 from srlab.models.blocks import check_positive
@@ -68,11 +69,15 @@ def validation_folders(val_sets: dict[str, str] | None, val_dir: str | None) -> 
 class SRDataModule(L.LightningDataModule):
     """Random aligned HR/LR training patches and whole validation images, at one scale.
 
-    LR training patches come from `train_lr_dir` (`{stem}x{scale}.png`) when that folder exists,
-    otherwise they are made by the exact bicubic degradation.
+    LR training patches come from `train_lr_dir` (`{stem}x{scale}.png`) when that folder exists
+    and the degradation's exact part is bicubic (what DIV2K's and srlab.prepare's LR folders
+    hold), otherwise they are made by the degradation from the HR images, once (with
+    `cache=disk`, kept under the degradation's name). A random degradation's noise is drawn per
+    patch; validation images get the fixed noise of `degradation.degrade`.
 
     Args:
         scale: the SR factor; LR is HR / scale.
+        degradation: how LR is made from HR (conf/degradation/); None: bicubic.
         train_dir: folder of HR training images.
         val_sets: more validation sets, name -> folder of HR images (logged as val/<name>/...).
         val_dir: a validation folder, named after itself.
@@ -114,10 +119,12 @@ class SRDataModule(L.LightningDataModule):
         download: bool = False,
         download_root: str | None = None,
         missing_hint: str = "set data.train_dir=... to a folder of HR images",
+        degradation: Degradation | None = None,
     ):
         super().__init__()
         check_arguments(scale, patch_size, batch_size, repeat, cache)
         self.scale = scale
+        self.degradation = degradation or Bicubic()
         self.train_dir = Path(train_dir)
         self.train_lr_dir = Path(train_lr_dir) if train_lr_dir else None
         self.train_files = list(train_files) if train_files else None
@@ -168,7 +175,7 @@ class SRDataModule(L.LightningDataModule):
         if not self.val_datasets:
             for name, folder in self.val_sets.items():
                 images = load_images(list_images(folder, f"validation set {name}"), name)
-                self.val_datasets[name] = ValImages(images, self.scale)
+                self.val_datasets[name] = ValImages(images, self.scale, self.degradation)
 
     def train_image_files(self) -> list[Path]:
         files = list_images(self.train_dir, "training HR")
@@ -185,14 +192,12 @@ class SRDataModule(L.LightningDataModule):
         hr = load_images(self.train_image_files(), "training HR", cache, self.skip_bad_images)
         hr = self.drop_small(hr)
         names = sorted(hr)
-        if self.train_lr_dir and self.train_lr_dir.is_dir():
+        if self.uses_train_lr_dir():
             lr = self.load_lr(hr)
             lr_images = [lr[n] for n in names]
         else:
-            if self.train_lr_dir:
-                log.info("no LR folder at %s: degrading the HR images once", self.train_lr_dir)
             cache = self.cache_dir / f"train_lr_x{self.scale}_made" if self.cache_dir else None
-            lr_images = degrade_images([hr[n] for n in names], self.scale, cache)
+            lr_images = degrade_images([hr[n] for n in names], self.scale, cache, self.degradation)
         return TrainPatches(
             [hr[n] for n in names],
             self.scale,
@@ -200,7 +205,26 @@ class SRDataModule(L.LightningDataModule):
             self.repeat,
             self.augment,
             lr_images,
+            self.degradation,
         )
+
+    def uses_train_lr_dir(self) -> bool:
+        """Whether the LR comes from `train_lr_dir`: it exists, and holds what the degradation's
+        exact part makes (bicubic: an LR folder says nothing of how it was made)."""
+        if not self.train_lr_dir:
+            return False
+        if not self.train_lr_dir.is_dir():
+            log.info("no LR folder at %s: degrading the HR images once", self.train_lr_dir)
+            return False
+        if self.degradation.exact_name != Bicubic.name:
+            log.warning(
+                "not reading data.train_lr_dir=%s (bicubic LR) for degradation %s: degrading the "
+                "HR images once instead (data.cache=disk keeps them)",
+                self.train_lr_dir,
+                self.degradation.name,
+            )
+            return False
+        return True
 
     def drop_small(self, images: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Skip images smaller than the patch, with a warning; an error if none is left."""
@@ -216,15 +240,13 @@ class SRDataModule(L.LightningDataModule):
         return kept
 
     def load_lr(self, hr: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Precomputed LR partners `{stem}x{scale}.png`; missing or mis-sized ones are errors."""
+        """Precomputed LR partners (`{stem}x{scale}.png`); missing or mis-sized ones are errors."""
         fix = "regenerate it with python -m srlab.prepare or remove data.train_lr_dir"
         files = find_lr_partners(list(hr), self.train_lr_dir, self.scale, "the training set", fix)
         cache = self.cache_dir / f"train_lr_x{self.scale}" if self.cache_dir else None
         lr = load_images(list(files.values()), "training LR", cache)
-        suffix = len(f"x{self.scale}")
         return {
-            name[:-suffix]: fit_lr(image, hr[name[:-suffix]], self.scale, files[name[:-suffix]])
-            for name, image in lr.items()
+            stem: fit_lr(lr[path.stem], hr[stem], self.scale, path) for stem, path in files.items()
         }
 
     def train_dataloader(self) -> DataLoader:

@@ -15,7 +15,7 @@ from rich.progress import Progress
 from torch.utils.data import Dataset
 
 from srlab.data.cache import cached_array
-from srlab.data.degradation import bicubic_downscale, bicubic_upscale
+from srlab.data.degradation import Bicubic, Degradation, bicubic_upscale
 from srlab.data.io import mod_crop
 from srlab.ops.pixels import to_float
 
@@ -30,15 +30,21 @@ def d4_augmentation() -> A.Compose:
 
 
 def degrade_images(
-    hr_images: list[np.ndarray], scale: int, cache_dir: Path | None = None
+    hr_images: list[np.ndarray],
+    scale: int,
+    cache_dir: Path | None = None,
+    degradation: Degradation | None = None,
 ) -> list[np.ndarray]:
-    """The exact LR of each whole (mod-cropped) HR image, made once; with `cache_dir`, kept as
-    .npy files that later runs and every worker memory-map."""
+    """The exact LR (`degradation.downscale`, bicubic by default) of each whole (mod-cropped) HR
+    image, made once; with `cache_dir`, kept as .npy files named by the degradation's exact part,
+    that later runs and every worker memory-map."""
+    degradation = degradation or Bicubic()
     lr_images = []
     with Progress(transient=True) as progress:
         for hr in progress.track(hr_images, description=f"degrading x{scale}"):
-            make = functools.partial(bicubic_downscale, mod_crop(hr, scale), scale)
-            key = f"{hr.shape[0]}x{hr.shape[1]}.{zlib.crc32(np.ascontiguousarray(hr))}"
+            make = functools.partial(degradation.downscale, mod_crop(hr, scale), scale)
+            crc = zlib.crc32(np.ascontiguousarray(hr))
+            key = f"{degradation.exact_name}.{hr.shape[0]}x{hr.shape[1]}.{crc}"
             lr_images.append(cached_array(cache_dir / f"{key}.npy", make) if cache_dir else make())
     return lr_images
 
@@ -50,6 +56,8 @@ class TrainPatches(Dataset):
     whole image, made once): a patch's LR is then exactly the crop of the LR that validation,
     eval and the papers' LR folders use, border pixels included (degrading each HR crop would
     compute its border ring from edge-replicated pixels instead of the image's neighbours).
+    A random degradation's noise (`perturb`) is then drawn for each patch from torch's RNG,
+    seeded by the run's seed and the DataLoader worker.
 
     Each image is visited `repeat` times per epoch so that epochs have a useful length.
     """
@@ -62,11 +70,15 @@ class TrainPatches(Dataset):
         repeat: int = 1,
         augment: bool = True,
         lr_images: list[np.ndarray] | None = None,
+        degradation: Degradation | None = None,
     ):
         if patch_size % scale:
             raise ValueError(f"data.patch_size={patch_size} must be a multiple of scale={scale}")
         self.hr_images = hr_images
-        self.lr_images = lr_images if lr_images is not None else degrade_images(hr_images, scale)
+        self.degradation = degradation or Bicubic()
+        if lr_images is None:
+            lr_images = degrade_images(hr_images, scale, degradation=self.degradation)
+        self.lr_images = lr_images
         self.scale = scale
         self.patch_size = patch_size
         self.repeat = repeat
@@ -78,6 +90,8 @@ class TrainPatches(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         hr, lr = self.crop(index % len(self.hr_images))
+        if self.degradation.is_random:
+            lr = self.degradation.perturb(lr)
         if self.augmentation is not None:
             self.seed_augmentation_once_per_process()
             out = self.augmentation(image=hr, lr=lr)
@@ -115,13 +129,17 @@ class ValImage:
 
 
 class ValImages(Dataset):
-    """Whole images, HR mod-cropped to the scale, LR by the exact degradation (never crops)."""
+    """Whole images, HR mod-cropped to the scale, LR by the degradation (never crops; a random
+    one's noise fixed per image), and the bicubic upscaling of that LR (the papers' baseline)."""
 
-    def __init__(self, hr_images: dict[str, np.ndarray], scale: int):
+    def __init__(
+        self, hr_images: dict[str, np.ndarray], scale: int, degradation: Degradation | None = None
+    ):
+        degradation = degradation or Bicubic()
         self.items = []
         for name, image in hr_images.items():
             hr = mod_crop(image, scale)
-            lr = bicubic_downscale(hr, scale)
+            lr = degradation.degrade(hr, scale, name)
             self.items.append(ValImage(name, lr, bicubic_upscale(lr, scale), hr))
 
     def __len__(self) -> int:

@@ -1,5 +1,5 @@
-"""The one rule for pairing an HR image with a ready-made LR image (`{stem}x{scale}.png`, the
-DIV2K and srlab.prepare layout).
+"""Pairing an HR image with a ready-made LR image (`{stem}x{scale}.png`, the DIV2K and
+srlab.prepare layout, or the RCAN/RDN test code's names: srlab.data.naming).
 
 Sizes: an LR partner is HR/scale rounded down (the HR was mod-cropped first, as srlab.prepare
 does) or rounded up (MATLAB's imresize of the uncropped HR, as some published LR folders are);
@@ -14,22 +14,28 @@ from pathlib import Path
 import numpy as np
 
 from srlab.data.io import list_images
+from srlab.data.naming import hr_stem
 from srlab.utils.errors import SRLabError
 
 
 def find_lr_partners(
     hr_stems: Sequence[str], lr_dir: str | Path, scale: int, what: str, fix: str
 ) -> dict[str, Path]:
-    """stem -> `{stem}x{scale}` file in `lr_dir`; an error lists the missing ones and `fix`."""
-    available = {path.stem: path for path in list_images(lr_dir, f"LR images of {what}")}
-    suffix = f"x{scale}"
-    missing = [stem for stem in hr_stems if stem + suffix not in available]
+    """stem -> its LR file in `lr_dir`, paired by name (srlab.data.naming: `{stem}x{scale}`,
+    or the RCAN/RDN `<name>_LRBD_x3` beside `<name>_HR_x3`); an error lists the missing ones
+    and `fix`."""
+    partners: dict[str, Path] = {}
+    for path in list_images(lr_dir, f"LR images of {what}"):
+        stem = hr_stem(path.stem, hr_stems, scale)
+        if stem is not None and (stem not in partners or path.stem == f"{stem}x{scale}"):
+            partners[stem] = path
+    missing = [stem for stem in hr_stems if stem not in partners]
     if missing:
         raise SRLabError(
-            f"{len(missing)} HR images of {what} have no LR partner {{stem}}{suffix}.png in "
+            f"{len(missing)} HR images of {what} have no LR partner {{stem}}x{scale}.png in "
             f"{lr_dir}: {', '.join(missing[:10])}; {fix}"
         )
-    return {stem: available[stem + suffix] for stem in hr_stems}
+    return {stem: partners[stem] for stem in hr_stems}
 
 
 def fit_lr(lr: np.ndarray, hr: np.ndarray, scale: int, lr_path: str | Path) -> np.ndarray:

@@ -26,6 +26,12 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
     return image.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
 
+def matlab_uint8(values: torch.Tensor) -> torch.Tensor:
+    """Levels on 0..255 -> uint8 as MATLAB's uint8() casts them: rounded half away from zero,
+    saturated (torch.round would round half to even)."""
+    return values.add(0.5).clamp_(0, 255.5).to(torch.uint8)
+
+
 def hwc(image: torch.Tensor) -> np.ndarray:
     """(C, H, W) tensor of any dtype -> its (H, W, C) NumPy array."""
     return image.permute(1, 2, 0).cpu().numpy()

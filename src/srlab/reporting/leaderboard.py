@@ -19,7 +19,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from srlab.reporting.html import data_uri
-from srlab.reporting.plots import figure_png
+from srlab.reporting.plots import figure_png, pareto_front
 from srlab.utils.files import write_atomic
 
 AXES = (("macs", "MACs (G)", 1e-9), ("latency_ms", "latency (ms)", 1.0))
@@ -129,17 +129,6 @@ def csv_text(entries: Sequence[Entry], set_names: Sequence[str]) -> str:
             + ["x".join(map(str, cost.get("input", [])))]
         )
     return buffer.getvalue()
-
-
-def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
-    """Indices of the points no other point beats on both (lower x, higher y), by x."""
-    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
-    front, best = [], float("-inf")
-    for index in order:
-        if points[index][1] > best:
-            front.append(index)
-            best = points[index][1]
-    return front
 
 
 def tradeoff_figure(entries: Sequence[Entry], set_name: str) -> Figure:

@@ -1,5 +1,6 @@
-"""The comparison's plots: best PSNR against parameters and against training time
-(comparison.png), and validation PSNR against step (the report's learning curves). A setting of
+"""The comparison's plots: best PSNR against parameters, training time, MACs and latency, with
+the Pareto front of each (comparison.png), and validation PSNR against step (the report's
+learning curves). A setting of
 several seeds is drawn at its means, with ± one standard deviation as error bars or a band.
 
 Each plot is a matplotlib Figure, so that a test can read what it shows; figure_png writes one.
@@ -19,7 +20,14 @@ from srlab.reporting.runs import Run, bicubic_psnr
 from srlab.reporting.stats import Spread, spread
 from srlab.reporting.table import Comparison, Setting
 
-PANELS = (("params", "parameters"), ("wall_s", "training wall time (s)"))
+# (summary key, axis label, factor for the axis)
+PANELS = (
+    ("params", "parameters", 1.0),
+    ("wall_s", "training wall time (s)", 1.0),
+    ("cost.macs", "MACs (G), 1280x720 output", 1e-9),
+    ("cost.latency_ms", "latency (ms)", 1.0),
+)
+LOG_SPAN = 20  # an axis whose values span more than this factor is drawn log-scaled
 MARKERS = "osD^v<>p*"  # one per validation set
 
 
@@ -40,7 +48,35 @@ def figure_png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def psnr_points(comparison: Comparison, x_key: str, val_set: str) -> list[Point]:
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points that no other point beats on both (lower x, higher y), by x."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front, best = [], float("-inf")
+    for index in order:
+        if points[index][1] > best:
+            front.append(index)
+            best = points[index][1]
+    return front
+
+
+def draw_pareto_front(axis: Axes, points: Sequence[Point]) -> None:
+    """The settings no other beats on both cost and PSNR, joined by a dashed line."""
+    front = [points[i] for i in pareto_front([(point.x, point.y) for point in points])]
+    if len(front) > 1:
+        axis.plot(
+            [p.x for p in front],
+            [p.y for p in front],
+            "--",
+            color="tab:red",
+            linewidth=1,
+            zorder=2,
+            label="Pareto front",
+        )
+
+
+def psnr_points(
+    comparison: Comparison, x_key: str, val_set: str, factor: float = 1.0
+) -> list[Point]:
     """A point per setting that has runs with both `x_key` (summary) and the set's PSNR."""
     points = []
     for setting in comparison.settings:
@@ -50,7 +86,7 @@ def psnr_points(comparison: Comparison, x_key: str, val_set: str) -> list[Point]
         ]
         pairs = [pair for pair in pairs if None not in pair]
         if pairs:
-            x, y = spread(x for x, _ in pairs), spread(y for _, y in pairs)
+            x, y = spread(x * factor for x, _ in pairs), spread(y for _, y in pairs)
             points.append(Point(x.mean, y.mean, x.std or 0.0, y.std or 0.0, setting.name))
     return points
 
@@ -101,29 +137,38 @@ def draw_bicubic(axis: Axes, runs: Sequence[Run], val_set: str) -> None:
 
 
 def finish_panel(axis: Axes, runs: Sequence[Run], x_key: str, x_label: str) -> None:
-    """Log-scaled parameters when they span more than 20x; labels and a light grid."""
+    """Log-scaled costs when they span more than LOG_SPAN; labels and a light grid; a panel
+    with nothing to show says why."""
     xs = [x for run in runs if (x := run.summary_value(x_key))]
-    if x_key == "params" and xs and max(xs) > 20 * min(xs):
+    if x_key != "wall_s" and xs and max(xs) > LOG_SPAN * min(xs):
         axis.set_xscale("log")
+    if not xs:
+        hint = " (train with cost.latency=true)" if x_key == "cost.latency_ms" else ""
+        axis.text(
+            0.5, 0.5, f"not measured{hint}", ha="center", transform=axis.transAxes, color="gray"
+        )
     axis.set_xlabel(x_label)
     axis.margins(x=0.1)
     axis.grid(alpha=0.3)
 
 
 def psnr_figure(comparison: Comparison) -> Figure:
-    """Two panels: best PSNR against parameters and against training wall time."""
-    figure = Figure(figsize=(11, 4.2), layout="constrained")
-    axes = figure.subplots(1, 2, sharey=True)
+    """Four panels: best PSNR against parameters, training wall time, MACs and latency, with
+    each set's Pareto front (what no other setting beats on both)."""
+    figure = Figure(figsize=(11, 8.0), layout="constrained")
+    axes = figure.subplots(2, 2, sharey=True).flatten()
     plotted = False
-    for axis, (x_key, x_label) in zip(axes, PANELS, strict=True):
+    for axis, (x_key, x_label, factor) in zip(axes, PANELS, strict=True):
         for val_set, marker in zip(comparison.val_sets, MARKERS, strict=False):
-            points = psnr_points(comparison, x_key, val_set)
+            points = psnr_points(comparison, x_key, val_set, factor)
             if points:
                 plotted = True
                 draw_points(axis, points, marker, val_set)
+                draw_pareto_front(axis, points)
                 draw_bicubic(axis, comparison.runs, val_set)
         finish_panel(axis, comparison.runs, x_key, x_label)
-    axes[0].set_ylabel("best validation PSNR (dB)")
+    for axis in axes[::2]:
+        axis.set_ylabel("best validation PSNR (dB)")
     if plotted and len(comparison.val_sets) > 1:
         axes[0].legend(fontsize=8)
     if not plotted:

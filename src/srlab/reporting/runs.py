@@ -43,9 +43,13 @@ class Run:
         return self.summary.metrics if self.summary else {}
 
     def summary_value(self, key: str) -> Any:
-        """A field of its summary by name (`params`, `steps`, `wall_s`, `history`); None
-        without a summary."""
-        return getattr(self.summary, key) if self.summary else None
+        """A field of its summary by name (`params`, `steps`, `wall_s`, `history`), or inside
+        its cost (`cost.macs`, `cost.latency_ms`); None without a summary or without the field."""
+        if not self.summary:
+            return None
+        field, _, inner = key.partition(".")
+        value = getattr(self.summary, field, None)
+        return (value or {}).get(inner) if inner else value
 
     @property
     def status(self) -> str:

@@ -130,7 +130,8 @@ def build_comparison(runs: list[Run]) -> Comparison:
     val_sets = validation_sets(runs)
     metrics = [f"val/{name}/{metric}" for name in val_sets for metric in ("psnr", "ssim")]
     columns = ["run", *short_names(list(settings)), *(["n"] if aggregated else [])]
-    columns += ["params", "steps", "wall_s", *metrics, "status"]
+    costs = measured_costs(runs)
+    columns += ["params", *costs, "steps", "wall_s", *metrics, "status"]
     rows, row_settings = [], []
     for group in groups:
         members = [runs[index] for index in group]
@@ -139,14 +140,37 @@ def build_comparison(runs: list[Run]) -> Comparison:
         setting = Setting(members, what, label)
         values = [column[group[0]] for column in settings.values()]
         row_settings.append(setting)
-        rows.append(setting_row(setting, values, metrics, aggregated))
+        rows.append(setting_row(setting, values, metrics, aggregated, costs))
     comparison = Comparison(runs, labels, row_settings, columns, rows, val_sets)
     comparison.notes = seed_notes(comparison)
     return comparison
 
 
+COST_COLUMNS = {"gmacs": "cost.macs", "latency_ms": "cost.latency_ms"}
+
+
+def measured_costs(runs: Sequence[Run]) -> list[str]:
+    """The cost columns some run has (MACs in G; latency when a run measured it)."""
+    return [
+        column
+        for column, key in COST_COLUMNS.items()
+        if any(run.summary_value(key) is not None for run in runs)
+    ]
+
+
+def cost_cell(runs: Sequence[Run], column: str) -> Any:
+    if column == "latency_ms":
+        return mean(runs, "cost.latency_ms")
+    macs = shared(runs, "cost.macs")
+    return round(macs / 1e9, 2) if isinstance(macs, int) else macs
+
+
 def setting_row(
-    setting: Setting, values: Sequence[str], metrics: Sequence[str], aggregated: bool
+    setting: Setting,
+    values: Sequence[str],
+    metrics: Sequence[str],
+    aggregated: bool,
+    costs: Sequence[str] = (),
 ) -> list[Any]:
     """The cells of one setting; a single run's numbers as its summary has them."""
     runs = setting.runs
@@ -155,6 +179,7 @@ def setting_row(
         *values,
         *([len(runs)] if aggregated else []),
         shared(runs, "params"),
+        *(cost_cell(runs, column) for column in costs),
         shared(runs, "steps"),
         runs[0].summary_value("wall_s") if len(runs) == 1 else mean(runs, "wall_s"),
         *(

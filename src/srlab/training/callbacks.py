@@ -13,7 +13,7 @@ import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.callbacks import RichProgressBar
+from lightning.pytorch.callbacks import EarlyStopping, RichProgressBar, Timer
 from PIL import Image, ImageDraw, ImageFont
 
 from srlab.data.io import write_image
@@ -37,6 +37,7 @@ class RunSummaryWriter(L.Callback):
         self.best_step: int | None = None
         self.status = RunStatus.RUNNING
         self.signal: str | None = None
+        self.stop_reason: str | None = None
         self.wall_before_resume = 0.0
         self.started = time.time()
 
@@ -49,7 +50,7 @@ class RunSummaryWriter(L.Callback):
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.started = time.time()
-        self.status, self.signal = RunStatus.RUNNING, None
+        self.status, self.signal, self.stop_reason = RunStatus.RUNNING, None, None
         self.write(trainer, pl_module)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -66,30 +67,49 @@ class RunSummaryWriter(L.Callback):
             self.best, self.best_step = values, trainer.global_step
         self.write(trainer, pl_module)
 
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Here, not at on_fit_end: the loggers are still open (Lightning closes them between).
+        self.stop_reason = stop_reason(trainer)
+        planned = self.stop_reason in ("max_steps", "max_epochs", "early_stopping")
+        self.status = RunStatus.COMPLETED if planned else RunStatus.STOPPED
+        self.write(trainer, pl_module, tell_loggers=True)
+
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.status = RunStatus.COMPLETED
-        self.write(trainer, pl_module)
+        self.write(trainer, pl_module)  # the wall time of the final save
 
     def interrupt(self, trainer: L.Trainer, signal_name: str) -> None:
         """A signal stopped the run at this step; `ckpt_path=auto` resumes it."""
         self.status, self.signal = RunStatus.INTERRUPTED, signal_name
-        self.write(trainer, trainer.lightning_module)
+        self.stop_reason = "signal"
+        self.write(trainer, trainer.lightning_module, tell_loggers=True)
 
-    def write(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def write(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, tell_loggers: bool = False
+    ) -> None:
+        """summary.json; with `tell_loggers`, how the run ended goes to every logger that keeps
+        it (`log_run_end`)."""
         if not trainer.is_global_zero:
             return
         final = self.history[-1] if self.history else {}
-        RunSummary(
+        summary = RunSummary(
             status=self.status,
             metrics=self.best,
             best_step=self.best_step,
             final_metrics={k: v for k, v in final.items() if k.startswith("val/")},
             params=getattr(pl_module, "n_params", None),
+            cost=getattr(pl_module, "cost", None),
             steps=trainer.global_step,
+            steps_planned=trainer.max_steps if trainer.max_steps > 0 else None,
             wall_s=round(self.wall_s(), 2),
             history=self.history,
             signal=self.signal,
-        ).write(self.path)
+            stop_reason=self.stop_reason,
+        )
+        summary.write(self.path)
+        if tell_loggers:
+            for logger in trainer.loggers:  # Lightning's CSVLogger keeps no such record
+                if hasattr(logger, "log_run_end"):
+                    logger.log_run_end(summary)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +124,21 @@ class RunSummaryWriter(L.Callback):
         self.best = state_dict["best"]
         self.best_step = state_dict.get("best_step")
         self.wall_before_resume = state_dict["wall_s"]
+
+
+def stop_reason(trainer: L.Trainer) -> str:
+    """What ended a fit that ended by itself: a key of summary.STOP_REASONS."""
+    if 0 < trainer.max_steps <= trainer.global_step:
+        return "max_steps"
+    for callback in trainer.callbacks:
+        remaining = callback.time_remaining() if isinstance(callback, Timer) else None
+        if remaining is not None and remaining <= 0:
+            return "max_time"
+        if isinstance(callback, EarlyStopping) and callback.stopped_epoch > 0:
+            return "early_stopping"
+    if trainer.max_epochs not in (None, -1) and trainer.current_epoch >= trainer.max_epochs:
+        return "max_epochs"
+    return "stopped"
 
 
 def centre_crop(image: torch.Tensor, size: int) -> torch.Tensor:
@@ -154,32 +189,89 @@ class FinalValidation(L.Callback):
 
 
 class TimeEstimate(L.Callback):
-    """One line at the start of a CPU run that would take over an hour: steps x the measured
-    seconds per step, and the quick alternative (the defaults are the EDSR-baseline recipe)."""
+    """What the run's limits will do, said early from the measured seconds per step: after
+    `after_steps` steps, a CPU run that would take over `warn_over_s` (to its last step, or to
+    `trainer.max_time` when that comes first) gives its hours and the quick alternative (the
+    defaults are the EDSR-baseline recipe); after `horizon_steps`, a run that `trainer.max_time`
+    will stop before `trainer.max_steps` says near which step, and the limit that lets it finish.
+    """
 
-    def __init__(self, after_steps: int = 5, warn_over_s: float = 3600):
+    def __init__(self, after_steps: int = 5, warn_over_s: float = 3600, horizon_steps: int = 30):
         self.after_steps = after_steps
         self.warn_over_s = warn_over_s
-        self.first_step_end: float | None = None
+        self.horizon_steps = horizon_steps
+        self.start_step = 0
+        self.step_ends: dict[int, float] = {}  # steps done -> when
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.start_step, self.step_ends = trainer.global_step, {}  # a resume: its step
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
-        done = trainer.global_step - getattr(self, "start_step", 0)
-        if done == 1:
-            self.start_step, self.first_step_end = trainer.global_step - 1, time.time()
-        if done != self.after_steps + 1 or self.first_step_end is None:
+        done = trainer.global_step - self.start_step
+        # from the end of the first step (not the data loaders' start), and for the horizon from
+        # the hours' estimate on (the first steps are slower: caches, allocations)
+        first, hours, horizon = 1, self.after_steps + 1, self.horizon_steps + 1
+        if done not in (first, hours, horizon) or trainer.max_steps <= 0:
             return
-        if trainer.accelerator.__class__.__name__ != "CPUAccelerator" or trainer.max_steps <= 0:
+        self.step_ends[done] = time.time()
+        if done == first or not trainer.is_global_zero:
             return
-        per_step = (time.time() - self.first_step_end) / self.after_steps
-        remaining = (trainer.max_steps - trainer.global_step) * per_step
-        if remaining > self.warn_over_s and trainer.is_global_zero:
+        since = hours if done == horizon and hours < done else first
+        if since not in self.step_ends:
+            return
+        per_step = (self.step_ends[done] - self.step_ends[since]) / (done - since)
+        time_left = max_time_left(trainer)
+        if done == hours:
+            self.say_hours(trainer, per_step, time_left)
+        if done == horizon and time_left is not None:
+            self.say_time_limit(trainer, per_step, time_left)
+
+    def say_hours(self, trainer: L.Trainer, per_step: float, time_left: float | None) -> None:
+        if trainer.accelerator.__class__.__name__ != "CPUAccelerator":
+            return
+        steps = trainer.max_steps - trainer.global_step
+        if time_left is not None:  # trainer.max_time ends it first: count the steps it allows
+            steps = min(steps, int(time_left / per_step))
+        if steps * per_step > self.warn_over_s:
             log.warning(
                 "on this CPU the run needs about %.1f h more (%d steps x %.2f s/step); for a quick "
                 "try use experiment=quick, or trainer.max_steps=...",
-                remaining / 3600,
-                trainer.max_steps - trainer.global_step,
+                steps * per_step / 3600,
+                steps,
                 per_step,
             )
+
+    def say_time_limit(self, trainer: L.Trainer, per_step: float, time_left: float) -> None:
+        reachable = trainer.global_step + int(time_left / per_step)
+        if reachable >= trainer.max_steps:
+            return
+        timer = next(c for c in trainer.callbacks if isinstance(c, Timer))
+        needed = timer.time_elapsed() + (trainer.max_steps - trainer.global_step) * per_step
+        log.warning(
+            "at %.2f s/step, trainer.max_time=%s stops this run near step %d of %d; for all its "
+            "steps pass trainer.max_time=%s (or trainer.max_time=null)",
+            per_step,
+            duration_text(timer.time_elapsed() + time_left),
+            reachable,
+            trainer.max_steps,
+            duration_text(math.ceil(needed * 1.2 / 60) * 60),  # a margin for the validations
+        )
+
+
+def max_time_left(trainer: L.Trainer) -> float | None:
+    """Seconds until `trainer.max_time` stops the run; None without one."""
+    for callback in trainer.callbacks:
+        if isinstance(callback, Timer) and callback.time_remaining() is not None:
+            return callback.time_remaining()
+    return None
+
+
+def duration_text(seconds: float) -> str:
+    """`00:00:08:30`: the DD:HH:MM:SS of `trainer.max_time`."""
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    return f"{days:02d}:{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
 class ComparisonImages(L.Callback):

@@ -20,12 +20,15 @@ from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
+from srlab.ops.cost import measure_cost
 from srlab.training.distributed import ddp_job
 from srlab.training.preemption import RunInterrupted
+from srlab.training.resume import resume_command, spent_limit
 from srlab.training.summary import (
     SUMMARY_FILE,
     RunStatus,
     RunSummary,
+    how_it_ended,
     mark_failed,
     mark_interrupted,
     print_run_table,
@@ -53,6 +56,14 @@ for notice in (
     r".*broadcast_buffers.*",
 ):
     warnings.filterwarnings("ignore", message=notice)
+# A resume's notices that do not apply: it continues in its own run directory, whose checkpoints
+# are its own (a new run always gets a new directory: conf/hydra/default.yaml); and a Timer's
+# state, the training time so far, is left behind only when trainer.max_time is lifted
+# (max_time=null), where there is no limit to count it against.
+warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
+warnings.filterwarnings(
+    "ignore", message=r"Be aware that when using `ckpt_path`.*callbacks: \['Timer'\]"
+)
 
 
 def instantiate_group(group: DictConfig | None) -> list[Any]:
@@ -113,9 +124,29 @@ def cpu_batch_norm(trainer: DictConfig) -> dict[str, bool]:
 def log_run_config(trainer: L.Trainer, cfg: DictConfig, module: L.LightningModule) -> None:
     config = OmegaConf.to_container(cfg, resolve=True)
     config["params"] = module.n_params
+    config["cost"] = module.cost = net_cost(module, cfg.get("cost") or {})
     for logger in trainer.loggers:
         logger.log_hyperparams(config)
-    log.info("%s: %d parameters", type(module.net).__name__, module.n_params)
+    macs = module.cost["macs"] / 1e9
+    shape = "x".join(map(str, module.cost["input"]))
+    log.info(
+        "%s: %d parameters, %.2f G MACs on a %s input",
+        type(module.net).__name__,
+        module.n_params,
+        macs,
+        shape,
+    )
+
+
+def net_cost(module: L.LightningModule, settings: DictConfig | dict) -> dict[str, Any]:
+    """What the net costs (srlab.ops.cost), for the summary and the loggers: parameters and
+    MACs always; latency and peak memory with cost.latency=true (seconds on a CPU)."""
+    return measure_cost(
+        module.net,
+        module.scale,
+        input=settings.get("input", "hd"),
+        latency=bool(settings.get("latency", False)),
+    ).as_dict()
 
 
 def resume_from(cfg: DictConfig, output_dir: Path) -> str | None:
@@ -139,6 +170,13 @@ def train(cfg: DictConfig) -> float | None:
         log.info("skipped: %s already completed (summary.json); its files are kept", output_dir)
         return previous.metrics.get(cfg.get("optimized_metric"))
     check_config(cfg)
+    ckpt_path = resume_from(cfg, output_dir)
+    spent = ckpt_path and spent_limit(ckpt_path, cfg.trainer.max_steps, cfg.trainer.max_time)
+    if spent:  # before the try: the run's summary.json stays as it ended
+        if in_multirun():  # a sweep run again: this job has done what its limits allow
+            log.info("skipped: %s", spent)
+            return previous.metrics.get(cfg.get("optimized_metric")) if previous else None
+        raise SRLabError(spent)
     started = time.time()
     log.info("run directory: %s", output_dir)
     try:
@@ -146,20 +184,19 @@ def train(cfg: DictConfig) -> float | None:
             L.seed_everything(cfg.seed, workers=True)
         with ddp_job():
             datamodule, module, trainer = build(cfg)
-            ckpt_path = resume_from(cfg, output_dir)
             if ckpt_path:
                 check_resumable(ckpt_path, module.net, module.net_config)
                 log.info("resuming from %s", ckpt_path)
             log_run_config(trainer, cfg, module)
             trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     except RunInterrupted as stop:
-        log.warning("stopped by %s; resume with ckpt_path=auto in %s", stop, output_dir)
+        log.warning("stopped by %s; to resume: %s", stop, resume_hint(output_dir))
         # submitit's requeue; not Python's Ctrl-C handler, whose KeyboardInterrupt is a traceback
         if callable(stop.previous) and stop.previous is not signal.default_int_handler:
             stop.previous(stop.signum, None)
         raise SystemExit(128 + stop.signum) from None
     except SIGTERMException:  # before training started, where only Lightning's handler was set
-        log.warning("stopped by SIGTERM before training; ckpt_path=auto resumes %s", output_dir)
+        log.warning("stopped by SIGTERM before training; to resume: %s", resume_hint(output_dir))
         if rank_zero_only.rank == 0:
             mark_interrupted(summary_path, "SIGTERM")
         raise SystemExit(128 + signal.SIGTERM) from None
@@ -174,4 +211,15 @@ def train(cfg: DictConfig) -> float | None:
         return None
     if trainer.is_global_zero and summary.metrics:  # the bench's timed runs validate never
         print_run_table(summary, scale=cfg.scale, run_dir=output_dir)
+    if trainer.is_global_zero and summary.stop_reason == "max_time":
+        hint = resume_hint(output_dir, "trainer.max_time=null")
+        log.warning("%s; to train on: %s", how_it_ended(summary), hint)
     return summary.metrics.get(cfg.get("optimized_metric"))
+
+
+def resume_hint(output_dir: Path, override: str = "") -> str:
+    """The command that resumes this run (with `override`); a sweep's job resumes when its
+    sweep is run again."""
+    if in_multirun():
+        return f"run the same sweep again{f' with {override}' if override else ''}"
+    return f"{resume_command(output_dir)} {override}".strip()

@@ -25,9 +25,22 @@ class RunStatus(str, Enum):
     COMPLETED = "completed"
     FAILED = "failed"  # `error` says why
     INTERRUPTED = "interrupted"  # stopped by a signal (`signal`); `ckpt_path=auto` resumes it
+    STOPPED = "stopped"  # ended by a limit before its planned steps (`stop_reason`: max_time)
 
     def __str__(self) -> str:
         return self.value
+
+
+# What ended a run (summary.json's `stop_reason`) -> how the closing table and loggers say it.
+STOP_REASONS = {
+    "max_steps": "reached trainer.max_steps",
+    "max_epochs": "reached trainer.max_epochs",
+    "early_stopping": "stopped early by its EarlyStopping callback",
+    "max_time": "stopped by trainer.max_time",
+    "signal": "stopped by a signal",
+    "error": "stopped by an error",
+    "stopped": "stopped by a callback",  # trainer.should_stop, set by something else
+}
 
 
 def parse_status(value: Any) -> RunStatus | str:
@@ -47,11 +60,15 @@ class RunSummary:
     best_step: int | None = None  # the best validation's (the best checkpoint's) step
     final_metrics: dict[str, float] = field(default_factory=dict)  # at the last validation
     params: int | None = None
+    cost: dict[str, Any] | None = None  # srlab.ops.cost: params, MACs, its input, latency
     steps: int = 0
+    steps_planned: int | None = None  # trainer.max_steps (None: an epoch-based run)
     wall_s: float | None = None
     history: list[dict[str, float]] = field(default_factory=list)  # step, wall_s, val/... each
     error: str | None = None  # failed: the first real exception
     signal: str | None = None  # interrupted: the signal's name
+    # what ended it (STOP_REASONS): max_steps, max_time, signal, error ...; None while it runs
+    stop_reason: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> RunSummary:
@@ -73,9 +90,10 @@ class RunSummary:
         return cls.from_dict(json.loads(path.read_text()))
 
     def to_dict(self) -> dict[str, Any]:
-        """As summary.json holds it: `error` and `signal` only when set."""
+        """As summary.json holds it: `steps_planned`, `error`, `signal` and `stop_reason` only
+        when set."""
         data = {**asdict(self), "status": str(self.status)}
-        for key in ("error", "signal"):
+        for key in ("steps_planned", "error", "signal", "stop_reason"):
             if data[key] is None:
                 del data[key]
         return data
@@ -97,6 +115,7 @@ def mark_failed(path: str | Path, error: BaseException, wall_s: float | None = N
     summary = RunSummary.read(path) or RunSummary(RunStatus.FAILED, wall_s=wall_s)
     first = first_exception(error)
     summary.status, summary.error = RunStatus.FAILED, f"{type(first).__name__}: {first}"
+    summary.stop_reason = "error"
     summary.write(path)
 
 
@@ -104,11 +123,31 @@ def mark_interrupted(path: str | Path, signal_name: str) -> None:
     """A signal stopped the run before its first step saved anything: keep what it had."""
     summary = RunSummary.read(path) or RunSummary(RunStatus.INTERRUPTED)
     summary.status, summary.signal = RunStatus.INTERRUPTED, signal_name
+    summary.stop_reason = "signal"
     summary.write(path)
 
 
+def steps_reached(summary: RunSummary) -> str:
+    """`244 of 1600 steps` for a run that ended short of its plan, else `1600 steps`."""
+    planned = summary.steps_planned
+    if planned and summary.steps < planned:
+        return f"{summary.steps} of {planned} steps"
+    return f"{summary.steps} steps"
+
+
+def how_it_ended(summary: RunSummary) -> str:
+    """`stopped by trainer.max_time at step 244 of 1600 steps`; "" while it runs."""
+    if summary.stop_reason is None:
+        return ""
+    reason = STOP_REASONS.get(summary.stop_reason, summary.stop_reason)
+    if summary.stop_reason == "signal" and summary.signal:
+        reason = f"stopped by {summary.signal}"
+    return f"{reason} at step {steps_reached(summary).removesuffix(' steps')}"
+
+
 def print_run_table(summary: RunSummary, scale: int, run_dir: Path | None = None) -> None:
-    """Per validation set: bicubic and model PSNR/SSIM at the best validation."""
+    """Per validation set: bicubic and model PSNR/SSIM at the best validation; a run that
+    ended short of its steps says so in the title and caption."""
     metrics = summary.metrics
     sets = sorted({key.split("/")[1] for key in metrics if key.count("/") == 2})
     rows = []
@@ -118,7 +157,9 @@ def print_run_table(summary: RunSummary, scale: int, run_dir: Path | None = None
             ssim = metrics.get(f"val/{name}/{prefix}ssim")
             if psnr is not None:
                 rows.append((name, method, f"{psnr:.2f}", f"{ssim:.4f}"))
-    title = f"x{scale} results ({summary.steps} steps, {summary.wall_s} s)"
+    title = f"x{scale} results ({steps_reached(summary)}, {summary.wall_s} s)"
     best = f"best: step {summary.best_step}" if summary.best_step is not None else ""
-    caption = " · ".join(part for part in (best, str(run_dir or "")) if part)
+    short = summary.status != RunStatus.COMPLETED
+    ended = how_it_ended(summary) if short else ""
+    caption = " · ".join(part for part in (ended, best, str(run_dir or "")) if part)
     print_table(title, ("set", "method", "PSNR (dB)", "SSIM"), rows, caption=caption or None)

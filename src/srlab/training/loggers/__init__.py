@@ -7,7 +7,9 @@ local store when its tracking server does not answer.
 A module per logger (`wandb`, `tensorboard`, `mlflow`); servers are probed in `network`. Each
 logger class keeps the comparison images its own way, in its method
 `log_sr_images(key, images, captions, step)`, which `callbacks.ComparisonImages` calls on every
-logger that has one: a new logger gets the images by defining it.
+logger that has one: a new logger gets the images by defining it. Likewise `log_run_end(summary)`
+records how the run ended (its `stop_reason`, steps reached and planned), which
+`callbacks.RunSummaryWriter` calls when training ends or a signal stops it.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from srlab.training.loggers import image_name, require
 from srlab.training.loggers.network import server_answers
+from srlab.training.summary import RunSummary, how_it_ended
 
 log = logging.getLogger(__name__)
 MODEL_TRAINING_TAG = ("mlflow.experimentKind", "custom_model_development")
@@ -112,6 +113,19 @@ class MLFlowLogger(LightningMLFlowLogger):
                 step=step,
                 **self._log_batch_kwargs,  # in the background when a server is used
             )
+
+    @rank_zero_only
+    def log_run_end(self, summary: RunSummary) -> None:
+        """How the run ended, as tags of the run (columns of MLflow's runs table)."""
+        tags = {
+            "status": summary.status,
+            "stop_reason": summary.stop_reason,
+            "ended": how_it_ended(summary),
+            "steps_planned": summary.steps_planned,
+        }
+        for key, value in tags.items():
+            if value is not None:
+                self.experiment.set_tag(self.run_id, key, str(value))
 
     def is_local(self) -> bool:
         return self._tracking_uri == local_store_uri(self.local_dir)

@@ -13,6 +13,7 @@ from lightning.pytorch.loggers import TensorBoardLogger as LightningTensorBoardL
 from lightning.pytorch.utilities import rank_zero_only
 
 from srlab.training.loggers import image_name, require
+from srlab.training.summary import RunSummary, how_it_ended
 from srlab.utils.hydra import NOISY_OVERRIDE_PREFIXES
 
 # Config keys that say where a run writes, not what it is (left out of TensorBoard's HParams).
@@ -60,6 +61,11 @@ class TensorBoardLogger(LightningTensorBoardLogger):
         for image, caption in zip(images, captions, strict=True):
             tag = f"{key}/{image_name(caption)}"
             self.experiment.add_image(tag, image, step, dataformats="HWC")
+
+    @rank_zero_only
+    def log_run_end(self, summary: RunSummary) -> None:
+        """How the run ended, as text (TensorBoard's Text tab) at its last step."""
+        self.experiment.add_text("run/ended", how_it_ended(summary), summary.steps)
 
     @rank_zero_only
     def log_hyperparams(

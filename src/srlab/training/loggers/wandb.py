@@ -15,6 +15,7 @@ from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
 from srlab.training.loggers.network import reachable
+from srlab.training.summary import RunSummary, how_it_ended
 from srlab.utils.errors import SRLabError
 from srlab.utils.files import write_atomic
 from srlab.utils.hydra import sweep_group
@@ -125,6 +126,19 @@ class WandbLogger(LightningWandbLogger):
     ) -> None:
         """uint8 HWC images as one W&B media panel under `key`, each with its caption."""
         self.log_image(key, images, step=step, caption=captions)
+
+    @rank_zero_only
+    def log_run_end(self, summary: RunSummary) -> None:
+        """How the run ended, in the run's summary (columns of W&B's runs table)."""
+        self.experiment.summary.update(
+            {
+                "status": str(summary.status),
+                "stop_reason": summary.stop_reason,
+                "ended": how_it_ended(summary),
+                "steps": summary.steps,
+                "steps_planned": summary.steps_planned,
+            }
+        )
 
     @rank_zero_only
     def finalize(self, status: str) -> None:
