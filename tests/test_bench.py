@@ -99,6 +99,7 @@ def test_results_json_has_every_figure_with_median_and_spread(
         train_config["model"]["n_feats"] == 8 and train_config["trainer"]["log_every_n_steps"] == 1
     )
     assert set(results["setup"]) == {"train", "e2e", "loader", "resize", "export", "inference"}
+    assert "ResNetSR x2 (n_resblocks" in results["setup"]["train"]  # the net it measured, named
     assert figures["onnx_max_abs_difference"]["median"] < 1e-4  # the exported net is the net
     # The Lightning run went through srlab.train, W&B logger on: its files are there.
     runs = tmp_path / "bench" / "train_runs"

@@ -4,7 +4,9 @@ with it. The commands themselves: test_train.py, test_eval.py, ..."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import re
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -14,6 +16,7 @@ import pytest
 
 from conftest import subprocess_env
 from srlab.score import USAGE
+from srlab.utils.entry import GROUP_HELP, check_command_line, config_groups
 
 COMMANDS = "train eval score prepare upscale compare bench export dashboard".split()
 REINSTALL = "pyproject.toml's [project.scripts] changed? .venv/bin/pip install --no-deps -e ."
@@ -49,14 +52,58 @@ def test_a_console_script_prints_its_usage_docstring_and_config_groups_for_help(
         [str(script), "--help"], env=subprocess_env(), capture_output=True, text=True, timeout=120
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert completed.stdout.startswith(f"usage: {USAGE}\n\n`python -m srlab.score`: PSNR/SSIM")
+    assert completed.stdout.startswith("`python -m srlab.score`: PSNR/SSIM")
+    assert f"\n\nusage: {USAGE}\n\n" in completed.stdout
     assert "== Configuration groups ==" in completed.stdout  # then Hydra's own help
 
 
-@pytest.mark.parametrize("verb", ["compare", "dashboard"])
-def test_the_commands_that_are_no_hydra_job_print_their_usage_for_help(
-    verb: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("verb", COMMANDS)
+def test_help_starts_with_what_it_does_its_groups_and_three_examples_before_hydras(
+    verb: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module = importlib.import_module(f"srlab.{verb}")
-    module.main(["--help"])
-    assert capsys.readouterr().out.startswith(f"usage: {module.USAGE}\n\n")
+    monkeypatch.setattr(sys, "argv", [f"srlab-{verb}", "--help"])
+    with contextlib.suppress(SystemExit):  # Hydra's help exits 0
+        module.main()
+    printed = capsys.readouterr().out
+    does, usage, *rest = printed.split("\n\n")
+    assert does.startswith(f"`python -m srlab.{verb}") and len(does) > 40
+    assert usage == f"usage: {module.USAGE}"
+    blocks = {block.splitlines()[0]: block.splitlines()[1:] for block in rest if block}
+    groups = blocks.get("config groups (group=option; the options are listed further down):", [])
+    assert all(re.fullmatch(r"  [\w/]+ +\w.* \(default: [\w.]+\)", line) for line in groups), groups
+    assert [line.strip() for line in blocks["examples:"]] == list(module.EXAMPLES)
+    assert len(module.EXAMPLES) == 3
+    assert all(example.startswith(f"python -m srlab.{verb}") for example in module.EXAMPLES)
+    if "== Configuration groups ==" in printed:  # the Hydra jobs: Hydra's own help after
+        assert printed.index("examples:") < printed.index("== Configuration groups ==")
+
+
+def test_every_config_group_of_every_command_has_its_line() -> None:
+    for verb in COMMANDS:
+        for line in config_groups(verb):
+            group = line.split()[0]
+            assert GROUP_HELP.get(group), f"{verb}: conf/{group}/ has no line in GROUP_HELP"
+
+
+@pytest.mark.parametrize(
+    ("verb", "option", "said"),
+    [
+        ("train", "model=resnet", "model=resnet: no such option; did you mean resnet_sr"),
+        ("train", "module/loss=l2", "module/loss=l2: no such option; did you mean l1?"),
+        ("dashboard", "logger=tensorbord", "did you mean tensorboard?"),
+    ],
+)
+def test_a_wrong_option_gets_the_closest_ones(
+    verb: str, option: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = importlib.import_module(f"srlab.{verb}")
+    with pytest.raises(SystemExit) as stopped:
+        if verb == "dashboard":  # no Hydra job: composed by srlab
+            module.main([option])
+        else:
+            check_command_line(verb, [option])
+    assert stopped.value.code == 1
+    error = capsys.readouterr().err
+    assert said in error and "Traceback" not in error
+    assert len(error.strip().splitlines()) <= 3

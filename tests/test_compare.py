@@ -19,6 +19,7 @@ from srlab.reporting.crops import comparison_crops
 from srlab.reporting.plots import psnr_figure
 from srlab.reporting.runs import run_names
 from srlab.reporting.table import short_names
+from srlab.training.strips import labelled
 from srlab.utils.errors import SRLabError
 
 
@@ -41,7 +42,9 @@ def test_sweep_table_has_a_row_per_run_with_the_differing_override_and_summary_n
         for key in ("val/Set5/psnr", "val/Set5/ssim"):
             assert float(row[key]) == summary["metrics"][key]
     markdown = (tmp_path / "comparison.md").read_text()
-    assert "| run | n_resblocks | params | gmacs | steps | wall_s | val/Set5/psnr |" in markdown
+    assert "| run | val/Set5/psnr | val/Set5/ssim | status | params | gmacs | steps | wall_s |" in (
+        markdown
+    )
     assert markdown.count("| completed |") == 2
 
 
@@ -146,7 +149,8 @@ def test_crops_are_hr_bicubic_and_each_runs_sr_cut_from_the_same_strip_panels(
     done = {"status": "completed", "metrics": {"val/Set5/psnr": 30.0}, "params": 10, "steps": 2}
     for name, sr_level in (("a", 120), ("b", 140)):
         run = make_run(tmp_path, name, [f"seed={sr_level}"], done)
-        panels = [np.full((16, 16, 3), level, np.uint8) for level in (0, 100, sr_level, 200)]
+        levels = (0, 100, sr_level, 200)
+        panels = [labelled(np.full((16, 16, 3), level, np.uint8), ("dB",)) for level in levels]
         write_image(run / "images" / "Set5_bird.png", np.concatenate(panels, axis=1))
     comparison = compare(load_config([str(tmp_path)]))
 
@@ -154,8 +158,8 @@ def test_crops_are_hr_bicubic_and_each_runs_sr_cut_from_the_same_strip_panels(
 
     assert image == "Set5_bird"
     assert [crop.label for crop in crops] == ["HR", "bicubic", "a (seed=120)", "b (seed=140)"]
-    assert [int(crop.image.mean()) for crop in crops] == [200, 100, 120, 140]
-    assert "30.00 dB on Set5" in crops[2].caption
+    assert [int(crop.image.mean()) for crop in crops] == [200, 100, 120, 140]  # no label band
+    assert crops[2].caption == "30.00 dB mean on Set5 · 11.39 dB on this crop"
     with pytest.raises(SRLabError, match="image=Set5_head: not in every run's images/"):
         comparison_crops(comparison, image="Set5_head")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import lightning as L
+import numpy as np
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
@@ -23,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from srlab.data.datamodule import SRDataModule
+from srlab.data.degradation import Degradation
 from srlab.training.module import SRModule
 from srlab.training.run import instantiate_group
 from srlab.utils.errors import SRLabError
@@ -167,6 +169,13 @@ def check_paths(option: str, where: list[str]) -> None:
     assert all(isinstance(value, str) for value in paths.values())
 
 
+def check_degradation(option: str, where: list[str]) -> None:
+    """A degradation reaches the data as an object that makes LR of HR/scale."""
+    datamodule = instantiate(compose_train([f"degradation={option}"], where).data)
+    lr = datamodule.degradation.degrade(np.zeros((24, 24, 3), np.uint8), 3, "zeros")
+    assert isinstance(datamodule.degradation, Degradation) and lr.shape == (8, 8, 3)
+
+
 def check_hydra(group: str, option: str, where: list[str]) -> None:
     cfg = compose_train([f"{group}={option}"], where, hydra=True)
     if group == "hydra/launcher":
@@ -193,6 +202,7 @@ def check_hparams_search(option: str, where: list[str]) -> None:
 GROUP_CHECKS = {
     "model": check_model,
     "data": check_data,
+    "degradation": check_degradation,
     "trainer": check_trainer,
     "logger": check_logger,
     "callbacks": check_callbacks,

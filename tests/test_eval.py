@@ -125,6 +125,18 @@ def test_a_gray_image_is_scored_on_its_gray_values(tmp_path):
     assert result["one"]["psnr"] == pytest.approx(on_gray, abs=1e-12)
 
 
+@needs_shared_data
+def test_bd_made_here_scores_as_the_authors_bd_lr_folder(tmp_path):
+    """BD is bit-exact, so the bicubic baseline of srlab's BD equals that of the authors' LR
+    files, given as a set with its LR folder (paired by the RCAN/RDN names)."""
+    folder = SHARED_DATA / "degradations" / "rdn_set5_x3"
+    given = f"data.sets=[{{name:Set5,hr:{folder / 'HR'},lr:{folder / 'LRBD'}}}]"
+    from_files = run_eval(tmp_path, "model=bicubic", "scale=3", given)
+    made = run_eval(tmp_path, "model=bicubic", "scale=3", "degradation=bd", "data.sets=[Set5]")
+    assert made["Set5"] == from_files["Set5"]
+    assert from_files["Set5"]["psnr"] == pytest.approx(28.78, abs=0.02)  # RDN's Table 3
+
+
 def test_results_are_written_as_json_per_set(tmp_path):
     folder = one_image_set(tmp_path, SET5 / "bird.png")
     other = one_image_set(tmp_path, SET5 / "head.png", name="other")

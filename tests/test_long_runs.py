@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -165,6 +167,26 @@ def test_sigterm_saves_the_current_step_and_auto_resumes_to_max_steps(tmp_path: 
     assert int(state["state_dict"]["ema.n_averaged"]) == end
 
 
+def test_the_resume_command_a_stopped_run_prints_works_as_printed(tmp_path: Path) -> None:
+    env = {**os.environ, "WANDB_MODE": "offline"}
+    process = subprocess.Popen(
+        train_command(*LONG_RUN, "trainer.max_steps=60", f"hydra.run.dir={tmp_path}"),
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for_steps(tmp_path, process, 3)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    (printed,) = re.findall(r"to resume: (python -m srlab\.train .*)", stdout + stderr)
+    assert printed == f"python -m srlab.train ckpt_path=auto hydra.run.dir={tmp_path}"
+
+    # as printed, from anywhere: the run's own settings (the tiny net, 60 steps) come with it
+    command = [sys.executable, *shlex.split(printed)[1:]]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = summary_of(tmp_path)
+    assert summary["status"] == "completed" and summary["steps"] == 60
+
+
 def test_a_sweep_run_again_skips_completed_jobs(tmp_path: Path) -> None:
     sweep = ["-m", "model.n_feats=4,8", "trainer.max_steps=2", f"hydra.sweep.dir={tmp_path}"]
     # a sweep's jobs resume by themselves: a completed one is skipped, files untouched
@@ -195,3 +217,11 @@ def test_a_value_of_the_wrong_type_fails_at_once_naming_the_key(tmp_path: Path) 
         assert done.returncode == 1
         assert f"error: {message}" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_a_config_error_before_training_leaves_no_run_directory(tmp_path: Path) -> None:
+    mistakes = ["data.batch_size=abc"] + ([] if torch.cuda.is_available() else ["trainer=gpu"])
+    for mistake in mistakes:
+        done = run(mistake, f"paths.log_dir={tmp_path}", check=False)
+        assert done.returncode == 1 and "error: " in done.stderr, done.stderr[-2000:]
+    assert list((tmp_path / "train" / "runs").iterdir()) == []

@@ -10,7 +10,7 @@ from hydra import compose, initialize_config_dir
 
 from conftest import SET5, SHARED_DATA, needs_shared_data, printed_user_error
 from helpers.images import gray_set5
-from srlab.data.degradation import bicubic_downscale
+from srlab.data.degradation import BicubicNoise, BlurDownsample, bicubic_downscale
 from srlab.data.io import mod_crop, read_image, write_image
 from srlab.prepare import prepare
 from srlab.utils.errors import SRLabError
@@ -50,6 +50,15 @@ def test_writes_div2k_layout_with_the_exact_degradation_of_the_mod_crop(tmp_path
         np.testing.assert_array_equal(
             read_image(out_dir / f"X{scale}" / f"womanx{scale}.png"), expected
         )
+
+
+@pytest.mark.parametrize("degradation", ["bd", "dn"])
+def test_writes_the_lr_of_the_chosen_degradation(tmp_path, degradation):
+    hr_dir = copy_set5(tmp_path, ("woman.png",))
+    run(hr_dir, tmp_path / "lr", "scales=[3]", f"degradation={degradation}")
+    made = {"bd": BlurDownsample(), "dn": BicubicNoise()}[degradation]
+    expected = made.degrade(mod_crop(read_image(hr_dir / "woman.png"), 3), 3, "woman")
+    np.testing.assert_array_equal(read_image(tmp_path / "lr" / "X3" / "womanx3.png"), expected)
 
 
 @needs_shared_data

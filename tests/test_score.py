@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-from conftest import SET5, printed_user_error
-from helpers.images import gray_set5
+from conftest import SET5, SHARED_DATA, needs_shared_data, printed_user_error
+from helpers.images import SET5_NAMES, gray_set5
 from srlab.data.degradation import bicubic_downscale, bicubic_upscale
 from srlab.data.io import mod_crop, read_image, write_image
 from srlab.ops.pixels import as_batch
@@ -74,6 +74,28 @@ def test_sr_names_may_carry_the_usual_suffixes(tmp_path):
     ]:
         (sr_dir / f"{stem}.png").rename(sr_dir / file_name)
     assert run(sr_dir, hr_dir, 4) == exact
+
+
+def test_the_rcan_rdn_test_names_pair_by_the_name_before_their_tags(tmp_path):
+    sr_dir, hr_dir = small_pair(tmp_path)
+    exact = run(sr_dir, hr_dir, 4)
+    for stem in ("a", "b"):
+        (hr_dir / f"{stem}.png").rename(hr_dir / f"{stem}_HR_x4.png")
+        (sr_dir / f"{stem}.png").rename(sr_dir / f"{stem}_RDN_x4.png")
+    assert run(sr_dir, hr_dir, 4) == exact  # reported as a and b
+
+
+@needs_shared_data
+@pytest.mark.parametrize(
+    "degradation, authors",  # PSNR_SSIM_Results_{BD,DN}_model.txt: their MATLAB's means
+    [("BD", (34.574862, 0.927990)), ("DN", (28.466710, 0.815144))],
+)
+def test_rdns_results_score_what_the_authors_scored(tmp_path, degradation, authors):
+    folder = SHARED_DATA / "degradations" / "rdn_set5_x3"
+    scores = run(folder / f"SR_{degradation}_RDN", folder / "HR", 3)
+    assert [image["name"] for image in scores["images"]] == list(SET5_NAMES)
+    assert scores["mean"]["psnr"] == pytest.approx(authors[0], abs=2e-6)
+    assert scores["mean"]["ssim"] == pytest.approx(authors[1], abs=2e-6)
 
 
 def test_a_gray_hr_is_scored_on_gray_values_even_for_an_rgb_result(tmp_path):

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 import torch
 
-from conftest import REPO_ROOT, StateAtFirstStep, callback_override, compose_train, run_module
+from conftest import (
+    REPO_ROOT,
+    TINY,
+    StateAtFirstStep,
+    callback_override,
+    compose_train,
+    run_module,
+)
 from srlab.train import train
 from srlab.utils.errors import SRLabError
 
@@ -238,7 +247,42 @@ def test_a_resume_whose_limit_is_spent_names_it_and_the_override_before_starting
     assert (stopped / "summary.json").read_text() == before  # still says how it ended
     assert not (tmp_path / "b" / "run" / "summary.json").exists()
 
+    # lifted as the message says, it trains on, in its own directory, without Lightning's
+    # notices that do not apply to a resume (the Timer's state, its own checkpoints)
+    steps = summary_of(stopped)["steps"]
+    lifted = [*CUT_SHORT, "logger=none", last, "trainer.max_time=null"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # not pytest's ignore::UserWarning
+        train(compose_train(tmp_path / "a", [*lifted, f"trainer.max_steps={steps + 2}"]))
+    assert summary_of(stopped)["steps"] == steps + 2
+    notices = [str(w.message) for w in caught if "ckpt_path" in str(w.message)]
+    notices += [str(w.message) for w in caught if "exists and is not empty" in str(w.message)]
+    assert notices == []
+
     train(compose_train(tmp_path / "c", [*STEPS, "logger=none"]))
     done = f"ckpt_path={tmp_path / 'c' / 'run'}/checkpoints/last.ckpt"
     with pytest.raises(SRLabError, match=r"at step 4, trainer.max_steps=4;.*max_steps=8\)"):
         train(compose_train(tmp_path / "d", [*STEPS, "logger=none", done]))
+
+
+def test_train_log_has_each_logging_step_and_validation_for_tail_f(tmp_path: Path) -> None:
+    run_module(
+        "srlab.train", "experiment=quick", *TINY, "trainer.max_steps=4",
+        "trainer.val_check_interval=2", "trainer.log_every_n_steps=2", "logger=csv",
+        "++trainer.limit_val_batches=1", f"paths.log_dir={tmp_path}",
+    )  # fmt: skip
+    (run,) = (tmp_path / "train" / "runs").iterdir()
+    lines = [line.split(" - ", 1)[1] for line in (run / "train.log").read_text().splitlines()]
+    steps = [line for line in lines if line.startswith("step ")]
+    assert [line.split(" · ")[0] for line in steps] == ["step 2/4", "step 4/4"]
+    for line in steps:
+        assert re.fullmatch(
+            r"step \d/4 · loss \d\.\d{5} \(l1 \d\.\d{5}\) · lr \d\.\d\de-\d\d · [\d.]+ steps/s"
+            r" · ETA \d:\d\d:\d\d",
+            line,
+        ), line
+    validations = [line for line in lines if line.startswith("validation at step ")]
+    assert [line.split(":")[0] for line in validations] == [
+        "validation at step 2", "validation at step 4",
+    ]  # fmt: skip
+    assert re.search(r"Set5 PSNR \d+\.\d\d dB SSIM 0\.\d{4} \(bicubic PSNR", validations[0])

@@ -13,14 +13,16 @@ import pytest
 import tifffile
 import torch
 from PIL import Image, ImageCms, ImageOps
-from rich.progress import Task
+from rich.progress import Progress, Task
 
 import srlab
-from srlab.data.photos import encode_png16, png_header, read_photo
+from srlab import upscale as upscale_module
+from srlab.data.photos import encode_png16, png_header, read_photo, write_photo
 from srlab.ops.imresize import imresize
 from srlab.ops.inference import super_resolve
 from srlab.ops.pixels import to_float, to_uint8
 from srlab.upscale import ImagesPerSecond, upscale
+from srlab.utils.entry import run_entry_point
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import compose_config, instantiate
 from srlab.weights.loading import load_net
@@ -185,7 +187,7 @@ def test_jpg_and_webp_follow_quality(tmp_path: Path, checkpoint: Path):
         sizes = []
         for quality in (20, 95):
             [written] = run(tmp_path, checkpoint, tmp_path / "b.png", f"format={format_name}",
-                            f"quality={quality}")  # fmt: skip
+                            f"quality={quality}", "overwrite=true")  # fmt: skip
             assert written.suffix == f".{format_name}" and Image.open(written).format == pil_name
             sizes.append(written.stat().st_size)
         assert sizes[0] < sizes[1], format_name
@@ -209,7 +211,7 @@ def test_a_file_a_folder_and_a_glob_of_mixed_sizes(tmp_path: Path, checkpoint: P
     assert [p.name for p in run(tmp_path, checkpoint, folder / "baby.png")] == ["baby.png"]
     globbed = run(tmp_path, checkpoint, folder / "*.jpg")
     assert [p.name for p in globbed] == ["woman.png"]
-    written = run(tmp_path, checkpoint, folder)
+    written = run(tmp_path, checkpoint, folder, "overwrite=true")  # baby and woman again
     assert [p.name for p in written] == ["baby.png", "bird.png", "head.png", "woman.png"]
     for path in written:
         source = next(folder.glob(f"{path.stem}.*"))
@@ -222,6 +224,17 @@ def test_an_output_that_would_overwrite_its_input_is_refused(tmp_path: Path, che
     with pytest.raises(SRLabError, match=r"would overwrite the input .*bird\.png"):
         run(tmp_path, checkpoint, tmp_path / "bird.png", f"output={tmp_path}")
     assert (tmp_path / "bird.png").read_bytes() == before
+
+
+def test_an_earlier_result_is_kept_unless_overwrite_is_true(tmp_path: Path, checkpoint: Path):
+    Image.fromarray(crop("bird.png")).save(tmp_path / "bird.png")
+    [written] = run(tmp_path, checkpoint, tmp_path / "bird.png")
+    written.write_bytes(b"an earlier result")
+    with pytest.raises(SRLabError, match=r"1 of the 1 results are in .* already \(bird\.png\); "):
+        run(tmp_path, checkpoint, tmp_path / "bird.png")
+    assert written.read_bytes() == b"an earlier result"
+    run(tmp_path, checkpoint, tmp_path / "bird.png", "overwrite=true")
+    assert Image.open(written).size == (64, 48)
 
 
 def test_two_inputs_of_one_name_are_refused(tmp_path: Path, checkpoint: Path):
@@ -237,7 +250,7 @@ def test_scale_is_the_checkpoints_and_another_one_is_refused(tmp_path: Path, che
     [written] = run(tmp_path, checkpoint, tmp_path / "bird.png")  # scale: null
     assert Image.open(written).size == (64, 48)
     with pytest.raises(SRLabError, match=r"trained for x2, but scale=4 was asked"):
-        run(tmp_path, checkpoint, tmp_path / "bird.png", "scale=4")
+        run(tmp_path, checkpoint, tmp_path / "bird.png", "scale=4", "overwrite=true")
 
 
 def test_self_ensemble_reaches_super_resolve(tmp_path: Path, checkpoint: Path):
@@ -259,6 +272,62 @@ def test_a_corrupt_input_names_the_file(tmp_path: Path, checkpoint: Path):
 def test_a_missing_input_says_what_input_takes(tmp_path: Path, checkpoint: Path):
     with pytest.raises(SRLabError, match="an image, a folder of images or a quoted glob"):
         run(tmp_path, checkpoint, tmp_path / "photo.png")
+
+
+class RecordedProgress(Progress):
+    """The progress bar, not drawn: the bars it had and how far each went."""
+
+    def __init__(self) -> None:
+        super().__init__(disable=True)
+        self.bars: dict[int, list] = {}  # task -> [description, total, unit, advanced]
+
+    def add_task(self, description: str, **fields) -> int:
+        task = super().add_task(description, **fields)
+        self.bars[task] = [description, fields.get("total"), fields.get("unit"), 0]
+        return task
+
+    def advance(self, task_id: int, advance: float = 1) -> None:
+        super().advance(task_id, advance)
+        self.bars[task_id][3] += advance
+
+
+def test_a_large_image_shows_its_tiles_as_they_go(tmp_path: Path, checkpoint: Path, monkeypatch):
+    Image.fromarray(crop("bird.png")).save(tmp_path / "bird.png")  # 24 x 32: 2 x 3 tiles of 16
+    Image.fromarray(crop("baby.png", 12, 12)).save(tmp_path / "baby.png")  # one tile
+    progress = RecordedProgress()
+    monkeypatch.setattr(upscale_module, "progress_bar", lambda: progress)
+    run(tmp_path, checkpoint, tmp_path, "tile=16", "tile_overlap=4")
+    assert sorted(progress.bars.values()) == [
+        ["  bird.png", 6, "tiles", 6],
+        ["x2", 2, None, 2],
+    ]
+    assert [task.description for task in progress.tasks] == ["x2"]  # a done image's bar goes
+
+
+def test_ctrl_c_stops_in_one_line_saying_what_was_written(
+    tmp_path: Path, checkpoint: Path, monkeypatch, capsys
+):
+    for name in ("baby.png", "bird.png"):
+        Image.fromarray(crop(name)).save(tmp_path / name)
+    written = []
+
+    def write_or_stop(target: Path, *args) -> None:
+        if written:
+            raise KeyboardInterrupt  # Ctrl-C during the second image
+        written.append(target)
+        write_photo(target, *args)
+
+    monkeypatch.setattr(upscale_module, "write_photo", write_or_stop)
+    cfg = compose_config("upscale", [
+        f"paths.output_dir={tmp_path / 'hydra'}", "device=cpu", f"ckpt_path={checkpoint}",
+        f"input={tmp_path}", f"output={tmp_path / 'out'}",
+    ])  # fmt: skip
+    with pytest.raises(SystemExit) as stopped:
+        run_entry_point(upscale, cfg, upscale_module.USAGE)
+    assert stopped.value.code == 130
+    said = capsys.readouterr().err
+    assert said == f"stopped by Ctrl-C: 1 of 2 images written to {tmp_path / 'out'}\n"
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["baby.png"]
 
 
 def test_the_progress_bar_shows_images_per_second():

@@ -21,6 +21,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from srlab.data.io import mod_crop
+from srlab.ops.cost import count_parameters
 from srlab.ops.pixels import to_float
 from srlab.speed.common import AUTOCAST_DTYPES, machine_info, spread
 from srlab.speed.data_speed import draw_batches, loader_samples_per_s
@@ -48,6 +49,14 @@ from srlab.utils.hydra import compose_config, instantiate
 
 log = logging.getLogger("srlab")  # not "__main__" under python -m
 USAGE = "python -m srlab.bench [repeats=5] [train.steps=20] [inference.sizes=[128,256,512]] ..."
+EXAMPLES = (
+    (
+        "python -m srlab.bench                                          # every part: "
+        "logs/bench/<time>/"
+    ),
+    "python -m srlab.bench parts=[resize] repeats=5",
+    "python -m srlab.bench parts=[export]",
+)
 Samples = dict[str, list[float]]
 UNITS = {
     "train_step_ratio_vs_plain": "Lightning / plain",
@@ -97,7 +106,9 @@ def bench_training(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Sam
     datamodule = instantiate(train_cfg.data)
     datamodule.setup("fit")
     loader = datamodule.train_dataloader()
-    batches = draw_batches(loader, cfg.train.distinct_batches)
+    batches = [
+        datamodule.degrade_batch(b) for b in draw_batches(loader, cfg.train.distinct_batches)
+    ]
     batches_path = out_dir / "batches.pt"
     torch.save(batches, batches_path)
     batch_size = len(batches[0]["hr"])
@@ -119,7 +130,9 @@ def bench_training(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Sam
                 speeds[name] = loops[name]()
             lightning, plain = speeds["lightning"], speeds["plain"]
             log.info("loader speed, repeat %d/%d", repeat + 1, cfg.repeats)
-            delivered = loader_samples_per_s(loader, cfg.loader.warmup_batches, cfg.loader.batches)
+            delivered = loader_samples_per_s(
+                loader, cfg.loader.warmup_batches, cfg.loader.batches, datamodule.degrade_batch
+            )
             samples["train_step_ratio_vs_plain"].append(lightning / plain)
             samples["train_steps_per_s_lightning"].append(lightning)
             samples["train_steps_per_s_plain"].append(plain)
@@ -244,7 +257,11 @@ def setup_notes(
     """One line per benchmark: exactly what was run and what the clock covered."""
     model, data, trainer = train_cfg.model, train_cfg.data, train_cfg.trainer
     device = pick_device(str(trainer.accelerator))
-    net = f"ResNetSR x{model.scale}, {model.n_resblocks} blocks x {model.n_feats} features"
+    built = instantiate(model)()
+    settings = ", ".join(
+        f"{key} {value}" for key, value in model.items() if key.startswith("n_") and value
+    )
+    net = f"{type(built).__name__} x{model.scale} ({settings}; {count_parameters(built):,} params)"
     return {
         "train": (
             f"`{' '.join(train_overrides(cfg))}`: {net}, patch {data.patch_size}, "
@@ -269,7 +286,9 @@ def setup_notes(
         "loader": (
             f"SRDataModule ({data.get('train_dir')}), num_workers={data.num_workers}, "
             f"{cfg.loader.batches} batches timed after {cfg.loader.warmup_batches}, the main "
-            "process only taking them; data_over_model divides by the plain loop's samples/s"
+            "process only taking them (and, for a degradation made on batches, making their LR "
+            f"on {device}); degradation {instantiate(train_cfg.degradation).name}; "
+            "data_over_model divides by the plain loop's samples/s"
         ),
         "resize": (
             f"{resize_used}, mod-crop then imresize by 1/{list(cfg.resize.scales)} "
@@ -357,7 +376,7 @@ def bench(cfg: DictConfig) -> dict[str, Any]:
     return results
 
 
-main = hydra_entry_point("bench", bench, USAGE, __doc__)
+main = hydra_entry_point("bench", bench, USAGE, __doc__, EXAMPLES)
 
 
 if __name__ == "__main__":

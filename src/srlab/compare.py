@@ -39,6 +39,11 @@ from srlab.utils.files import write_atomic
 from srlab.utils.tables import console
 
 USAGE = "python -m srlab.compare <sweep dir or run dirs...> [html=true] [output=<dir>]"
+EXAMPLES = (
+    "python -m srlab.compare logs/train/multiruns/<time>            # a sweep",
+    "python -m srlab.compare logs/train/multiruns/<time> html=true  # and report.html",
+    "python -m srlab.compare logs/train/runs/<time1> logs/train/runs/<time2> output=logs/compared",
+)
 
 
 def compare_runs(
@@ -89,7 +94,7 @@ def load_config(args: Sequence[str]) -> DictConfig:
 
 
 # Not @hydra.main: its bare arguments are directories, which Hydra's command line does not take.
-main = compose_entry_point("compare", compare, USAGE, __doc__, bare_arguments_to="runs")
+main = compose_entry_point("compare", compare, USAGE, __doc__, EXAMPLES, bare_arguments_to="runs")
 
 
 if __name__ == "__main__":

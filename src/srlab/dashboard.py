@@ -23,6 +23,11 @@ from srlab.utils.entry import compose_entry_point
 from srlab.utils.errors import SRLabError
 
 USAGE = "python -m srlab.dashboard [logger=wandb|tensorboard|mlflow] [port=N]"
+EXAMPLES = (
+    "python -m srlab.dashboard                                      # W&B's terminal dashboard",
+    "python -m srlab.dashboard logger=tensorboard                   # on localhost",
+    "python -m srlab.dashboard logger=mlflow port=5001",
+)
 TITLES = {"wandb": "W&B", "tensorboard": "TensorBoard", "mlflow": "MLflow"}
 DEFAULT_PORTS = {"tensorboard": 6006, "mlflow": 5000}
 START_TIMEOUT_S = 180  # MLflow's first start on a new store migrates its database
@@ -169,7 +174,7 @@ def dashboard(cfg: DictConfig) -> int:
 
 
 # Not @hydra.main: a server until Ctrl-C is no job (no run directory); its exit status is ours.
-main = compose_entry_point("dashboard", dashboard, USAGE, __doc__)
+main = compose_entry_point("dashboard", dashboard, USAGE, __doc__, EXAMPLES)
 
 
 if __name__ == "__main__":

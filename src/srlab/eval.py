@@ -43,6 +43,14 @@ USAGE = (
     "python -m srlab.eval ckpt_path=<run>/checkpoints/last.ckpt data.sets=[Set5,Set14]"
     " [self_ensemble=true]"
 )
+EXAMPLES = (
+    "python -m srlab.eval ckpt_path=<run>/checkpoints/last.ckpt    # Set5 (bundled)",
+    (
+        "python -m srlab.eval ckpt_path=<run>/checkpoints/last.ckpt self_ensemble=true "
+        "'data.sets=[Set5,Set14]' paths.data_dir=../shared/data"
+    ),
+    "python -m srlab.eval model=bicubic scale=4                     # the bicubic baseline",
+)
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
@@ -270,7 +278,7 @@ def print_results_table(results: dict[str, dict[str, float]], scale: int, model:
     print_table(f"x{scale}", ("set", "images", "PSNR (dB)", "SSIM"), rows, caption=escape(model))
 
 
-main = hydra_entry_point("eval", evaluate, USAGE, __doc__)
+main = hydra_entry_point("eval", evaluate, USAGE, __doc__, EXAMPLES)
 
 
 if __name__ == "__main__":

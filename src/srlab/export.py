@@ -29,6 +29,20 @@ USAGE = (
     "python -m srlab.export ckpt_path=<run>/checkpoints/last.ckpt format=onnx|torchscript"
     " output=net_x2.onnx"
 )
+EXAMPLES = (
+    (
+        "python -m srlab.export ckpt_path=<run>/checkpoints/last.ckpt format=onnx "
+        "output=logs/export/net_x2.onnx"
+    ),
+    (
+        "python -m srlab.export ckpt_path=<run>/checkpoints/last.ckpt format=torchscript "
+        "output=logs/export/net_x2.pt"
+    ),
+    (
+        "python -m srlab.export ckpt_path=<run>/checkpoints/best-step1500.ckpt use_ema=false "
+        "output=net.onnx"
+    ),
+)
 REQUIRED = {
     "ckpt_path": "ckpt_path=<run>/checkpoints/last.ckpt",
     "output": "output=<file to write, e.g. net_x2.onnx>",
@@ -76,7 +90,7 @@ def check_config(cfg: DictConfig) -> None:
         )
 
 
-main = hydra_entry_point("export", export, USAGE, __doc__)
+main = hydra_entry_point("export", export, USAGE, __doc__, EXAMPLES)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,17 @@ USAGE = (
     "python -m srlab.prepare hr_dir=data/DIV2K/DIV2K_train_HR"
     " out_dir=data/DIV2K/DIV2K_train_LR_bicubic [scales=[2,3,4]]"
 )
+EXAMPLES = (
+    (
+        "python -m srlab.prepare hr_dir=src/srlab/assets/Set5 out_dir=logs/prepared/Set5 "
+        "scales=[2,3,4]"
+    ),
+    (
+        "python -m srlab.prepare hr_dir=data/DIV2K/DIV2K_train_HR "
+        "out_dir=data/DIV2K/DIV2K_train_LR_bd degradation=bd"
+    ),
+    "python -m srlab.prepare download=div2k                         # the official DIV2K archives",
+)
 MAX_DEFAULT_WORKERS = 8
 
 
@@ -135,7 +146,7 @@ def print_prepare_table(
     )
 
 
-main = hydra_entry_point("prepare", prepare, USAGE, __doc__)
+main = hydra_entry_point("prepare", prepare, USAGE, __doc__, EXAMPLES)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,11 @@ USAGE = (
     "python -m srlab.score sr_dir=results/x4 hr_dir=data/benchmarks/Set14 scale=4"
     " output=scores.json"
 )
+EXAMPLES = (
+    "python -m srlab.score sr_dir=logs/sr_set5 hr_dir=src/srlab/assets/Set5 scale=2",
+    "python -m srlab.score sr_dir=results/Set14/x4 hr_dir=data/benchmarks/Set14 scale=4",
+    "python -m srlab.score sr_dir=results/x3 hr_dir=data/benchmarks/B100 scale=3 output=b100.json",
+)
 
 
 def score(cfg: DictConfig) -> dict:
@@ -129,7 +134,7 @@ def print_scores_table(scores: dict, scale: int, sr_dir: Path) -> None:
     print_table(f"{sr_dir} (x{scale})", ("image", "PSNR (dB)", "SSIM"), rows, footer=footer)
 
 
-main = hydra_entry_point("score", score, USAGE, __doc__)
+main = hydra_entry_point("score", score, USAGE, __doc__, EXAMPLES)
 
 
 if __name__ == "__main__":

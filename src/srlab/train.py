@@ -12,8 +12,16 @@ from srlab.utils.entry import hydra_entry_point
 __all__ = ["main", "train"]
 
 USAGE = "python -m srlab.train [group=option ...] [key=value ...]"
+EXAMPLES = (
+    "python -m srlab.train experiment=quick            # make train: a small net, CPU, < 10 min",
+    (
+        "python -m srlab.train -m experiment=quick trainer.max_steps=100 "
+        "model.n_resblocks=2,4  # a sweep"
+    ),
+    "python -m srlab.train ckpt_path=logs/train/runs/<time>/checkpoints/last.ckpt  # resume a run",
+)
 
-run = hydra_entry_point("train", train, USAGE, __doc__)
+run = hydra_entry_point("train", train, USAGE, __doc__, EXAMPLES)
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from rich.text import Text
 
 from srlab.data.photos import FORMATS, Format, Photo, find_photos, read_photo, write_photo
 from srlab.ops.imresize import imresize
-from srlab.ops.inference import super_resolve
+from srlab.ops.inference import passes, super_resolve
 from srlab.ops.pixels import hwc, planes
 from srlab.utils.device import pick_device
 from srlab.utils.entry import hydra_entry_point
@@ -49,6 +49,20 @@ USAGE = (
     "python -m srlab.upscale ckpt_path=<run>/checkpoints/last.ckpt"
     " input=<image, folder or 'glob'> output=<dir>"
 )
+EXAMPLES = (
+    (
+        "python -m srlab.upscale ckpt_path=<run>/checkpoints/last.ckpt input=photo.png "
+        "output=logs/upscaled/"
+    ),
+    (
+        "python -m srlab.upscale ckpt_path=<run>/checkpoints/last.ckpt input='shots/**/*.jpg' "
+        "output=logs/upscaled/ format=jpg quality=92"
+    ),
+    (
+        "python -m srlab.upscale ckpt_path=logs/export/net_x2.onnx input=photos/ "
+        "output=logs/upscaled/ overwrite=true"
+    ),
+)
 
 
 @torch.inference_mode()
@@ -56,24 +70,32 @@ def upscale(cfg: DictConfig) -> list[Path]:
     """The written images, one per image of `input`, in its order."""
     output_format = check_format(cfg.format, cfg.quality)
     files = find_photos(cfg.input)
-    targets = output_paths(files, Path(cfg.output), output_format.suffix)
+    targets = output_paths(files, Path(cfg.output), output_format.suffix, cfg.overwrite)
     device = pick_device(cfg.device)
     scale = None if cfg.scale is None else int(cfg.scale)
     net = load_net(cfg.ckpt_path, scale, use_ema=cfg.use_ema).to(device)
     scale = int(net.scale)
-    enhance = partial(
-        super_resolve,
-        net,
-        scale=scale,
-        tile=cfg.tile,
-        tile_overlap=cfg.tile_overlap,
-        self_ensemble=cfg.self_ensemble,
-    )
+    tiling = {
+        "tile": cfg.tile,
+        "tile_overlap": cfg.tile_overlap,
+        "self_ensemble": cfg.self_ensemble,
+    }
+    enhance = partial(super_resolve, net, scale=scale, **tiling)
+    pairs = list(zip(files, targets, strict=True))
     with progress_bar() as progress:
-        pairs = list(zip(files, targets, strict=True))
-        for source, target in progress.track(pairs, description=f"x{scale}"):
-            sr = upscale_photo(read_photo(source), source, enhance, scale, output_format, device)
-            write_photo(target, sr, output_format, cfg.quality)
+        images = progress.add_task(f"x{scale}", total=len(pairs))
+        for written, (source, target) in enumerate(pairs):
+            try:
+                photo = read_photo(source)
+                on_tile = tiles_bar(progress, source.name, passes(*photo.color.shape[:2], **tiling))
+                sr = upscale_photo(
+                    photo, source, partial(enhance, on_tile=on_tile), scale, output_format, device
+                )
+                write_photo(target, sr, output_format, cfg.quality)
+            except KeyboardInterrupt:  # what is done stays done: each file is written whole
+                done = f"{written} of {len(pairs)} images written to {cfg.output}"
+                raise KeyboardInterrupt(done) from None
+            progress.advance(images)
     noun = "image" if len(targets) == 1 else "images"
     log.info("%d %s written to %s", len(targets), noun, cfg.output)
     return targets
@@ -134,9 +156,11 @@ def check_format(format_name: str, quality: int) -> Format:
     return FORMATS[format_name]
 
 
-def output_paths(files: list[Path], output: Path, suffix: str) -> list[Path]:
-    """`<output>/<stem><suffix>` for each file; refused when one would overwrite an input or
-    two inputs would write the same file."""
+def output_paths(
+    files: list[Path], output: Path, suffix: str, overwrite: bool = False
+) -> list[Path]:
+    """`<output>/<stem><suffix>` for each file; refused when one would overwrite an input, two
+    inputs would write the same file, or (unless `overwrite`) an earlier result is there."""
     if output.exists() and not output.is_dir():
         raise SRLabError(f"output: {output} is a file; pass a folder for the results")
     targets = [output / f"{path.stem}{suffix}" for path in files]
@@ -156,6 +180,13 @@ def output_paths(files: list[Path], output: Path, suffix: str) -> list[Path]:
                 f"output: {' and '.join(map(str, paths))} would all be written to {target}; "
                 "upscale them into separate output folders"
             )
+    earlier = [target for target in targets if target.exists()]
+    if earlier and not overwrite:
+        names = ", ".join(target.name for target in earlier[:3]) + (", ..." * (len(earlier) > 3))
+        raise SRLabError(
+            f"output: {len(earlier)} of the {len(targets)} results are in {output} already "
+            f"({names}); pass overwrite=true to replace them, or another output folder"
+        )
     return targets
 
 
@@ -166,15 +197,32 @@ def file_id(path: Path) -> tuple[int, int]:
 
 
 class ImagesPerSecond(ProgressColumn):
-    """Rich's recent rate; the mean rate until it has one (after a single image, say)."""
+    """Rich's recent rate; the mean rate until it has one (after a single image, say). Of
+    images, or of what the task's `unit` field names (a large image's tiles)."""
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
         if not speed and task.completed and task.elapsed:
             speed = task.completed / task.elapsed
+        unit = task.fields.get("unit", "images")
         return Text(
-            f"{speed:.2f} images/s" if speed else "-.-- images/s", style="progress.data.speed"
+            f"{speed:.2f} {unit}/s" if speed else f"-.-- {unit}/s", style="progress.data.speed"
         )
+
+
+def tiles_bar(progress: Progress, name: str, count: int) -> Callable[[], None] | None:
+    """A bar of a large image's passes (tiles), under the images' bar; what advances it. Gone
+    when the image is done (its last advance); none for an image of one pass."""
+    if count <= 1:
+        return None
+    task = progress.add_task(f"  {name}", total=count, unit="tiles")
+
+    def advance() -> None:
+        progress.advance(task)
+        if next(shown for shown in progress.tasks if shown.id == task).finished:
+            progress.remove_task(task)
+
+    return advance
 
 
 def progress_bar() -> Progress:
@@ -187,7 +235,7 @@ def progress_bar() -> Progress:
     )
 
 
-main = hydra_entry_point("upscale", upscale, USAGE, __doc__)
+main = hydra_entry_point("upscale", upscale, USAGE, __doc__, EXAMPLES)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ from PIL import Image
 
 from conftest import SET5, SHARED_DATA, needs_shared_data
 from helpers.images import gray_set5
-from srlab.data.degradation import bicubic_downscale
+from srlab.data.degradation import BlurDownsample, bicubic_downscale
 from srlab.data.io import read_image, write_image
-from srlab.data.sets import BenchmarkSet, resolve_set
+from srlab.data.sets import BenchmarkSet, resolve_set, resolve_spec
 from srlab.ops.color import gray_from_rgb
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import asset_dir
@@ -90,6 +90,39 @@ def test_lr_is_read_from_an_lr_folder_when_given(tmp_path):
     folder = copy_images(tmp_path, ["baby.png"])
     (pair,) = BenchmarkSet("images", folder, scale=4, lr_dir=lr_dir)
     np.testing.assert_array_equal(pair.lr, image)
+
+
+@needs_shared_data
+def test_an_lr_folder_pairs_the_rcan_rdn_test_names():
+    folder = SHARED_DATA / "degradations" / "rdn_set5_x3"
+    images = list(BenchmarkSet("Set5_DN", folder / "HR", scale=3, lr_dir=folder / "LRDN"))
+    assert [image.name for image in images] == ["baby", "bird", "butterfly", "head", "woman"]
+    for image in images:
+        np.testing.assert_array_equal(
+            image.lr, read_image(folder / "LRDN" / f"{image.name}_LRDN_x3.png")
+        )
+
+
+def test_a_set_entry_may_name_its_hr_and_lr_folders(tmp_path):
+    (tmp_path / "lr").mkdir()
+    spec = {"hr": "Set5", "lr": str(tmp_path / "lr"), "name": "Set5_DN"}
+    assert resolve_spec(spec, tmp_path) == (
+        "Set5_DN",
+        Path(asset_dir("Set5")),
+        str(tmp_path / "lr"),
+    )
+    assert resolve_spec("Set5", tmp_path) == ("Set5", Path(asset_dir("Set5")), None)
+    with pytest.raises(SRLabError, match="unknown keys: low"):
+        resolve_spec({"hr": "Set5", "low": "x"}, tmp_path)
+    with pytest.raises(SRLabError, match="LR folder lr=.*nope does not exist"):
+        resolve_spec({"hr": "Set5", "lr": str(tmp_path / "nope")}, tmp_path)
+
+
+def test_without_an_lr_folder_the_degradation_makes_the_lr():
+    (butterfly,) = [
+        i for i in BenchmarkSet("Set5", SET5, 3, None, BlurDownsample()) if i.name == "butterfly"
+    ]
+    np.testing.assert_array_equal(butterfly.lr, BlurDownsample().downscale(butterfly.hr, 3))
 
 
 def test_a_missing_lr_partner_is_listed(tmp_path):

@@ -77,3 +77,26 @@ def drawn_points(figure: Figure, panel: int, val_set: str) -> list[tuple[float, 
     """The (x, PSNR) points one panel of psnr_figure shows for a validation set."""
     (points,) = [c for c in figure.axes[panel].containers if c.get_label() == val_set]
     return sorted(tuple(point) for point in points.lines[0].get_xydata())
+
+
+LONG_DIR = "/home/someone/projects/super-resolution/datasets/DIV2K"
+
+
+def runs_of_many_settings(root: Path, count: int = 19) -> Path:
+    """`count` single runs in one folder (logs/train/runs after a few weeks), 9 settings that
+    differ between them, one a long path."""
+    for index in range(count):
+        overrides = [
+            f"experiment={'quick' if index % 2 else 'edsr_baseline_x2'}",
+            f"model.n_feats={8 + index}",
+            f"data.train_dir={LONG_DIR}/DIV2K_train_HR_{index % 3}",
+            f"trainer.max_steps={1000 * (index % 4 + 1)}",
+            f"module.optimizer.lr={index % 5 + 1}e-4",
+            f"model.n_resblocks={index % 6}",
+            f"data.patch_size={48 + 16 * (index % 3)}",
+            f"data.batch_size={8 * (index % 3 + 1)}",
+            f"trainer.val_check_interval={100 * (index % 2 + 1)}",
+        ]
+        summary = completed_summary(30 + index / 10, 0.9, 10.0 + index, 1000 * index)
+        make_run(root, f"2026-12-06_20-{index:02d}-00", overrides, summary)
+    return root

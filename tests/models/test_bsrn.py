@@ -4,18 +4,14 @@ authors' weights (xiaom233/BSRN), loaded strictly, scoring what srlab measured a
 import pytest
 import torch
 import torch.nn.functional as F
-from rich.progress import Progress
 
-from conftest import SET5, SHARED_DATA
-from srlab.data.sets import BenchmarkSet
-from srlab.eval import evaluate_set
+from helpers.published import assert_scores, benchmark_scores, published_file, published_weights
 from srlab.models.bsrn import BSRN
 from srlab.ops.cost import count_parameters
 from srlab.utils.errors import SRLabError
-from srlab.weights.layouts import detect, unwrap
+from srlab.weights.layouts import detect
 from srlab.weights.loading import load_net
 
-PUBLISHED = SHARED_DATA / "published" / "bsrn"
 BSRN_S = {"variant": "bsrn_s", "n_feats": 48, "n_blocks": 5}
 TINY = {"bsrn": {"n_feats": 16, "n_blocks": 2}, "bsrn_s": {"n_feats": 8, "n_blocks": 2}}
 LR_SIZE = (15, 17)  # ESA pools a 7x7 window of a stride-2 conv: 15 pixels is the least
@@ -28,22 +24,6 @@ FILES = {
     "net_g_BSRN-S.pth": (4, BSRN_S, 156_288, (32.1628, 0.89488), 32.16),
 }
 SLOW = {"net_g_BSRN_x2.pth", "net_g_BSRN_x3.pth"}  # over 20 s of CPU each on Set5
-
-
-def authors_file(name: str):
-    path = PUBLISHED / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found: reads ../shared/data")
-    return path
-
-
-def set5_scores(net: torch.nn.Module, scale: int) -> tuple[float, float]:
-    """Set5's mean PSNR and SSIM as `python -m srlab.eval` scores them."""
-    with Progress(disable=True) as progress:
-        scores = evaluate_set(
-            net, BenchmarkSet("Set5", SET5, scale), torch.device("cpu"), (None, 32, False), progress
-        )
-    return scores["psnr"], scores["ssim"]
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -98,8 +78,7 @@ def test_an_input_smaller_than_the_attention_pools_names_the_least_size():
 @pytest.mark.parametrize("name", FILES)
 def test_layout_reads_the_settings_and_the_weights_load_strictly(name):
     scale, settings, _, _, _ = FILES[name]
-    state_dict = unwrap(torch.load(authors_file(name), map_location="cpu", weights_only=True))
-    converted = detect(state_dict)
+    converted = detect(published_weights(f"bsrn/{name}"))
     expected = {"scale": scale, "n_feats": 64, "n_blocks": 8, "variant": "bsrn", **settings}
     assert converted.net_config == {"_target_": "srlab.models.bsrn.BSRN", **expected, "n_colors": 3}
     BSRN(**expected).load_state_dict(converted.state_dict, strict=True)
@@ -110,8 +89,8 @@ def test_layout_reads_the_settings_and_the_weights_load_strictly(name):
 )
 def test_authors_weights_score_what_srlab_measured_and_the_paper(name):
     scale, settings, _, measured, paper = FILES[name]
-    net = load_net(authors_file(name))  # the layout, as srlab.eval loads it
+    net = load_net(published_file(f"bsrn/{name}"))  # the layout, as srlab.eval loads it
     assert isinstance(net, BSRN) and net.scale == scale
-    psnr, ssim = set5_scores(net, scale)
-    assert abs(psnr - measured[0]) < 0.05 and abs(ssim - measured[1]) < 0.0005
-    assert abs(psnr - paper) < 0.05
+    scores = benchmark_scores(net, scale)
+    assert_scores(scores, *measured)
+    assert_scores(scores, paper)

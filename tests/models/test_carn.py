@@ -7,19 +7,16 @@ import re
 import pytest
 import torch
 import torch.nn.functional as F
-from rich.progress import Progress
 
-from conftest import SET5, SHARED_DATA
-from srlab.data.sets import BenchmarkSet
-from srlab.eval import evaluate_set
+from helpers.published import assert_scores, benchmark_scores, published_file, published_weights
 from srlab.models.blocks import DIV2K_RGB_MEAN
 from srlab.models.carn import CARN
 from srlab.ops.cost import count_parameters
 from srlab.utils.errors import SRLabError
-from srlab.weights.layouts import detect, unwrap
+from srlab.weights.layouts import detect
 from srlab.weights.loading import load_net
 
-CARN_M_FILE = SHARED_DATA / "published" / "carn" / "carn_m.pth"
+CARN_M_FILE = "carn/carn_m.pth"
 CARN_M = {"groups": 4, "mobile": True}
 TINY = {"n_feats": 8, "n_blocks": 2, "n_resblocks": 2}
 # The authors' MeanShift: two frozen 1x1 convs 3 -> 3 (srlab keeps the mean as config).
@@ -31,15 +28,6 @@ CARN_PAPER_THOUSANDS = 1_592  # the paper's CARN (multi-scale), in thousands
 # convs in the upsampler; the repository's README), 0.15, 0.07 and -0.04 dB from them.
 MEASURED_SET5 = {2: (37.6817, 0.95949), 3: (34.0612, 0.92478), 4: (31.8847, 0.89098)}
 SLOW = {2}  # over 20 s of CPU on Set5
-
-
-def set5_scores(net: torch.nn.Module, scale: int) -> tuple[float, float]:
-    """Set5's mean PSNR and SSIM as `python -m srlab.eval` scores them."""
-    with Progress(disable=True) as progress:
-        scores = evaluate_set(
-            net, BenchmarkSet("Set5", SET5, scale), torch.device("cpu"), (None, 32, False), progress
-        )
-    return scores["psnr"], scores["ssim"]
 
 
 def multi_scale_parameters(**settings) -> int:
@@ -66,12 +54,6 @@ def in_the_authors_layout(body: CARN, upsamplers: dict[str, CARN]) -> dict[str, 
     for name, bias in (("sub_mean", -mean), ("add_mean", mean)):
         state_dict |= {f"{name}.shifter.weight": identity, f"{name}.shifter.bias": bias}
     return state_dict
-
-
-def authors_carn_m() -> dict[str, torch.Tensor]:
-    if not CARN_M_FILE.is_file():
-        pytest.skip(f"{CARN_M_FILE} not found: reads ../shared/data")
-    return unwrap(torch.load(CARN_M_FILE, map_location="cpu", weights_only=True))
 
 
 def test_carn_m_at_paper_size_has_the_parameters_of_the_authors_file():
@@ -122,7 +104,7 @@ def test_a_setting_that_builds_no_net_names_its_key(settings, key):
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_layout_picks_the_asked_scales_upsampler_and_the_weights_load_strictly(scale):
-    converted = detect(authors_carn_m(), scale)
+    converted = detect(published_weights(CARN_M_FILE), scale)
     settings = {"scale": scale, "n_feats": 64, "n_blocks": 3, "n_resblocks": 3, **CARN_M}
     assert converted.net_config == {
         "_target_": "srlab.models.carn.CARN",
@@ -163,7 +145,7 @@ def test_layout_reads_the_scale_of_a_single_scale_file():
 
 def test_multi_scale_file_without_a_scale_asks_for_one():
     with pytest.raises(SRLabError, match=r"pass scale=2\|3\|4"):
-        detect(authors_carn_m())
+        detect(published_weights(CARN_M_FILE))
 
 
 @pytest.mark.parametrize(
@@ -171,9 +153,6 @@ def test_multi_scale_file_without_a_scale_asks_for_one():
     [pytest.param(scale, marks=[pytest.mark.slow] * (scale in SLOW)) for scale in (2, 3, 4)],
 )
 def test_authors_weights_score_what_srlab_measured(scale):
-    authors_carn_m()  # skips without ../shared/data
-    net = load_net(CARN_M_FILE, scale=scale)  # the layout, as srlab.eval loads it
+    net = load_net(published_file(CARN_M_FILE), scale=scale)  # as srlab.eval loads it
     assert isinstance(net, CARN) and net.scale == scale
-    psnr, ssim = set5_scores(net, scale)
-    assert abs(psnr - MEASURED_SET5[scale][0]) < 0.05
-    assert abs(ssim - MEASURED_SET5[scale][1]) < 0.0005
+    assert_scores(benchmark_scores(net, scale), *MEASURED_SET5[scale])

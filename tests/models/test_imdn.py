@@ -4,42 +4,21 @@ the authors' weights (Zheng222/IMDN), loaded strictly, scoring the paper's Set5 
 import pytest
 import torch
 import torch.nn.functional as F
-from rich.progress import Progress
 
-from conftest import SET5, SHARED_DATA
-from srlab.data.sets import BenchmarkSet
-from srlab.eval import evaluate_set
+from helpers.published import assert_scores, benchmark_scores, published_file, published_weights
 from srlab.models.attention import CCA
 from srlab.models.imdn import IMDN
 from srlab.ops.cost import count_parameters
 from srlab.utils.errors import SRLabError
-from srlab.weights.layouts import detect, unwrap
+from srlab.weights.layouts import detect
 from srlab.weights.loading import load_net
 
-PUBLISHED = SHARED_DATA / "published" / "imdn"
 TINY = {"n_feats": 8, "n_blocks": 2, "reduction": 4}
 PAPER_PARAMETERS = {2: 694_404, 3: 703_059, 4: 715_176}  # the authors' files (published README)
 # Set5 (PSNR dB, SSIM): measured here by srlab's protocol, and the paper's Table (x2 also in the
 # authors' README: 38.00 / 0.9605).
 MEASURED_SET5 = {2: (37.9966, 0.96049), 3: (34.3624, 0.92698), 4: (32.2114, 0.89478)}
 PAPER_SET5 = {2: (38.00, 0.9605), 3: (34.36, 0.9270), 4: (32.21, 0.8948)}
-
-
-def authors_weights(scale: int) -> dict[str, torch.Tensor]:
-    path = PUBLISHED / f"IMDN_x{scale}.pth"
-    if not path.is_file():
-        pytest.skip(f"{path} not found: reads ../shared/data")
-    state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    return {key.removeprefix("module."): value for key, value in state_dict.items()}
-
-
-def set5_scores(net: torch.nn.Module, scale: int) -> tuple[float, float]:
-    """Set5's mean PSNR and SSIM as `python -m srlab.eval` scores them."""
-    with Progress(disable=True) as progress:
-        scores = evaluate_set(
-            net, BenchmarkSet("Set5", SET5, scale), torch.device("cpu"), (None, 32, False), progress
-        )
-    return scores["psnr"], scores["ssim"]
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
@@ -89,12 +68,12 @@ def test_a_reduction_that_empties_the_attention_names_its_key():
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_authors_weights_load_strictly_into_the_paper_size(scale):
     net = IMDN(scale=scale)
-    net.load_state_dict(authors_weights(scale), strict=True)
+    net.load_state_dict(published_weights(f"imdn/IMDN_x{scale}.pth"), strict=True)
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_layout_reads_the_paper_settings_from_the_authors_weights(scale):
-    converted = detect(unwrap(authors_weights(scale)))
+    converted = detect(published_weights(f"imdn/IMDN_x{scale}.pth"))
     assert converted.net_config == {
         "_target_": "srlab.models.imdn.IMDN",
         "scale": scale,
@@ -109,10 +88,8 @@ def test_layout_reads_the_paper_settings_from_the_authors_weights(scale):
 # x3 costs ~5 s of CPU; its weights' loading and layout are checked above in the fast suite.
 @pytest.mark.parametrize("scale", [2, pytest.param(3, marks=pytest.mark.slow), 4])
 def test_authors_weights_score_the_papers_set5_numbers(scale):
-    authors_weights(scale)  # skips without ../shared/data
-    net = load_net(PUBLISHED / f"IMDN_x{scale}.pth")  # the layout, as srlab.eval loads it
+    net = load_net(published_file(f"imdn/IMDN_x{scale}.pth"))  # as srlab.eval loads it
     assert isinstance(net, IMDN) and net.scale == scale
-    psnr, ssim = set5_scores(net, scale)
-    for reference_psnr, reference_ssim in (MEASURED_SET5[scale], PAPER_SET5[scale]):
-        assert abs(psnr - reference_psnr) < 0.05
-        assert abs(ssim - reference_ssim) < 0.0005
+    scores = benchmark_scores(net, scale)
+    assert_scores(scores, *MEASURED_SET5[scale])
+    assert_scores(scores, *PAPER_SET5[scale])

@@ -4,40 +4,22 @@ weights (njulj/RFDN `RFDN_AIM.pth`), loaded strictly, scoring Set5 on 0-255 inpu
 import pytest
 import torch
 import torch.nn.functional as F
-from rich.progress import Progress
 
-from conftest import SET5, SHARED_DATA
-from srlab.data.sets import BenchmarkSet
-from srlab.eval import evaluate_set
+from helpers.published import assert_scores, benchmark_scores, published_file, published_weights
 from srlab.models.attention import ESA, ESA_MIN_SIZE
 from srlab.models.rfdn import RFDN
 from srlab.ops.cost import count_parameters
 from srlab.utils.errors import SRLabError
-from srlab.weights.layouts import detect, unwrap
+from srlab.weights.layouts import detect
 from srlab.weights.loading import load_net
 
-AIM_WEIGHTS = SHARED_DATA / "published" / "rfdn" / "RFDN_AIM.pth"
+AIM_FILE = "rfdn/RFDN_AIM.pth"
 TINY = {"n_feats": 8, "n_blocks": 2, "esa_channels": 4}
 LR = (2, 3, 17, 19)  # ESA needs 15 x 15 pixels at least
 AIM_PARAMETERS = 433_448  # the authors' file (published README)
 # Set5 x4 (PSNR dB, SSIM) measured here by srlab's protocol. The paper gives no number for the
 # AIM model (its RFDN, 550K parameters: 32.24 dB).
 MEASURED_SET5 = (32.1607, 0.89459)
-
-
-def authors_weights() -> dict[str, torch.Tensor]:
-    if not AIM_WEIGHTS.is_file():
-        pytest.skip(f"{AIM_WEIGHTS} not found: reads ../shared/data")
-    return torch.load(AIM_WEIGHTS, map_location="cpu", weights_only=True)
-
-
-def set5_scores(net: torch.nn.Module, scale: int) -> tuple[float, float]:
-    """Set5's mean PSNR and SSIM as `python -m srlab.eval` scores them."""
-    with Progress(disable=True) as progress:
-        scores = evaluate_set(
-            net, BenchmarkSet("Set5", SET5, scale), torch.device("cpu"), (None, 32, False), progress
-        )
-    return scores["psnr"], scores["ssim"]
 
 
 def test_default_is_the_aim_model_with_the_authors_parameter_count():
@@ -85,11 +67,11 @@ def test_a_size_that_builds_no_net_names_its_key(setting, key):
 
 
 def test_authors_weights_load_strictly_into_the_default_net():
-    RFDN().load_state_dict(authors_weights(), strict=True)
+    RFDN().load_state_dict(published_weights(AIM_FILE), strict=True)
 
 
 def test_layout_reads_the_aim_settings_and_the_0_255_range():
-    converted = detect(unwrap(authors_weights()))
+    converted = detect(published_weights(AIM_FILE))
     assert converted.net_config == {
         "_target_": "srlab.models.rfdn.RFDN",
         "scale": 4,
@@ -102,9 +84,6 @@ def test_layout_reads_the_aim_settings_and_the_0_255_range():
 
 
 def test_authors_weights_score_what_was_measured_on_set5():
-    authors_weights()  # skips without ../shared/data
-    net = load_net(AIM_WEIGHTS)  # the layout, as srlab.eval loads it
+    net = load_net(published_file(AIM_FILE))  # the layout, as srlab.eval loads it
     assert isinstance(net, RFDN) and net.scale == 4
-    psnr, ssim = set5_scores(net, 4)
-    assert abs(psnr - MEASURED_SET5[0]) < 0.05
-    assert abs(ssim - MEASURED_SET5[1]) < 0.0005
+    assert_scores(benchmark_scores(net, 4), *MEASURED_SET5)

@@ -5,18 +5,14 @@ Set5 numbers on 0-255 input."""
 import pytest
 import torch
 import torch.nn.functional as F
-from rich.progress import Progress
 
-from conftest import SET5, SHARED_DATA
-from srlab.data.sets import BenchmarkSet
-from srlab.eval import evaluate_set
+from helpers.published import assert_scores, benchmark_scores, published_file, published_weights
 from srlab.models.rlfn import RLFN
 from srlab.ops.cost import count_parameters
 from srlab.utils.errors import SRLabError
-from srlab.weights.layouts import detect, unwrap
+from srlab.weights.layouts import detect
 from srlab.weights.loading import load_net
 
-PUBLISHED = SHARED_DATA / "published" / "rlfn"
 TINY = {"n_feats": 8, "n_blocks": 2, "esa_channels": 4}
 LR = (2, 3, 17, 19)  # ESA needs 15 x 15 pixels at least
 # file: (its sizes, the authors' parameter count (published README))
@@ -35,22 +31,6 @@ MEASURED_SET5 = {
     "rlfn_ntire_x4": (32.0983, 0.89388),
 }
 PAPER_SET5_PSNR = {"rlfn_x2": 38.07, "rlfn_s_x2": 38.05, "rlfn_s_x4": 32.23}
-
-
-def authors_weights(name: str) -> dict[str, torch.Tensor]:
-    path = PUBLISHED / f"{name}.pth"
-    if not path.is_file():
-        pytest.skip(f"{path} not found: reads ../shared/data")
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def set5_scores(net: torch.nn.Module, scale: int) -> tuple[float, float]:
-    """Set5's mean PSNR and SSIM as `python -m srlab.eval` scores them."""
-    with Progress(disable=True) as progress:
-        scores = evaluate_set(
-            net, BenchmarkSet("Set5", SET5, scale), torch.device("cpu"), (None, 32, False), progress
-        )
-    return scores["psnr"], scores["ssim"]
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -110,9 +90,9 @@ def test_a_scale_one_pixel_shuffle_cannot_build_is_refused(scale):
 @pytest.mark.parametrize("name", FILES)
 def test_authors_weights_load_strictly_and_the_layout_reads_their_sizes(name):
     sizes, _ = FILES[name]
-    weights = authors_weights(name)
+    weights = published_weights(f"rlfn/{name}.pth")
     RLFN(**sizes).load_state_dict(weights, strict=True)
-    assert detect(unwrap(weights)).net_config == {
+    assert detect(weights).net_config == {
         "_target_": "srlab.models.rlfn.RLFN",
         **sizes,
         "esa_channels": 16,
@@ -128,12 +108,10 @@ SCORED = [pytest.param(name, marks=SLOW) if name == "rlfn_s_x2" else name for na
 
 @pytest.mark.parametrize("name", SCORED)
 def test_authors_weights_score_the_papers_set5_numbers(name):
-    authors_weights(name)  # skips without ../shared/data
-    net = load_net(PUBLISHED / f"{name}.pth")  # the layout, as srlab.eval loads it
+    net = load_net(published_file(f"rlfn/{name}.pth"))  # the layout, as srlab.eval loads it
     scale = FILES[name][0]["scale"]
     assert isinstance(net, RLFN) and net.scale == scale
-    psnr, ssim = set5_scores(net, scale)
-    assert abs(psnr - MEASURED_SET5[name][0]) < 0.05
-    assert abs(ssim - MEASURED_SET5[name][1]) < 0.0005
+    scores = benchmark_scores(net, scale)
+    assert_scores(scores, *MEASURED_SET5[name])
     if name in PAPER_SET5_PSNR:
-        assert abs(psnr - PAPER_SET5_PSNR[name]) < 0.05
+        assert_scores(scores, PAPER_SET5_PSNR[name])

@@ -6,11 +6,8 @@ import numpy as np
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
-from rich.progress import Progress
 
-from conftest import BENCHMARKS, SET5, SHARED_DATA
-from srlab.data.sets import BenchmarkSet
-from srlab.eval import evaluate_set
+from helpers.published import Y_PAPER_SSIM_TOLERANCE, benchmark_scores, published_file
 from srlab.models.srcnn import SRCNN
 from srlab.ops.cost import count_parameters
 from srlab.utils.errors import SRLabError
@@ -19,32 +16,16 @@ from srlab.weights.loading import load_net
 from srlab.weights.matlab import read_mat
 
 TINY = {"kernel_sizes": (3, 1, 3), "n_feats": (8, 4)}
-SRCNN_FILE = SHARED_DATA / "published" / "srcnn" / "srcnn_955_imagenet_x3.mat"
+SRCNN_FILE = "srcnn/srcnn_955_imagenet_x3.mat"
 # Dong et al., TPAMI 2016: 9-5-5 trained on ImageNet, x3, (PSNR, SSIM) on Set5 and Set14.
 PAPER_X3 = {"Set5": (32.75, 0.9090), "Set14": (29.30, 0.8215)}
-SSIM_TOLERANCE = 0.001  # srlab measures 0.0002 to 0.0006 above the papers' SSIM
 
 
 def published_srcnn(scale: int | None = None) -> SRCNN:
     """The authors' weights as `ckpt_path=` loads them (srlab's .mat reader and layout)."""
-    if not SRCNN_FILE.is_file():
-        pytest.skip(f"{SRCNN_FILE} not found: the published weights are in ../shared/data")
-    net = load_net(SRCNN_FILE, scale)
+    net = load_net(published_file(SRCNN_FILE), scale)
     assert isinstance(net, SRCNN)
     return net
-
-
-def benchmark_scores(net: torch.nn.Module, name: str, scale: int) -> tuple[float, float]:
-    """The set's mean PSNR and SSIM as `python -m srlab.eval` scores them."""
-    folder = SET5 if name == "Set5" else BENCHMARKS / name  # Set5 ships inside srlab
-    if not folder.is_dir():
-        pytest.skip(f"{folder} not found: the benchmarks are in ../shared/data")
-    inference = (None, 32, False)  # whole images, no self-ensemble
-    with Progress(disable=True) as progress:
-        scores = evaluate_set(
-            net, BenchmarkSet(name, folder, scale), torch.device("cpu"), inference, progress
-        )
-    return scores["psnr"], scores["ssim"]
 
 
 @pytest.mark.parametrize(
@@ -136,13 +117,13 @@ def test_the_published_net_computes_what_the_authors_matlab_code_computes():
     y = np.random.default_rng(0).uniform(16 / 255, 235 / 255, size=(14, 19))  # not square
     with torch.no_grad():
         ours = net.body(torch.from_numpy(y).float()[None, None])[0, 0].double().numpy()
-    np.testing.assert_allclose(ours, srcnn_m(y, read_mat(SRCNN_FILE)), atol=2e-5)
+    np.testing.assert_allclose(ours, srcnn_m(y, read_mat(published_file(SRCNN_FILE))), atol=2e-5)
 
 
 @pytest.mark.parametrize("name", ["Set5", pytest.param("Set14", marks=pytest.mark.slow)])
 def test_the_published_weights_score_the_papers_numbers(name):
     """Dong et al.'s PSNR to its two decimals within 0.03 dB, as srlab's eval scores it."""
-    psnr, ssim = benchmark_scores(published_srcnn(), name, 3)
+    psnr, ssim = benchmark_scores(published_srcnn(), 3, name)
     paper_psnr, paper_ssim = PAPER_X3[name]
     assert abs(round(psnr, 2) - paper_psnr) <= 0.03 + 1e-9, psnr
-    assert abs(ssim - paper_ssim) <= SSIM_TOLERANCE, ssim
+    assert abs(ssim - paper_ssim) <= Y_PAPER_SSIM_TOLERANCE, ssim

@@ -6,11 +6,8 @@ import numpy as np
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
-from rich.progress import Progress
 
-from conftest import BENCHMARKS, SET5, SHARED_DATA
-from srlab.data.sets import BenchmarkSet
-from srlab.eval import evaluate_set
+from helpers.published import Y_PAPER_SSIM_TOLERANCE, benchmark_scores, published_file
 from srlab.models.vdsr import VDSR
 from srlab.ops.cost import count_parameters
 from srlab.ops.imresize import imresize
@@ -20,34 +17,18 @@ from srlab.weights.loading import load_net
 from srlab.weights.matlab import read_mat
 
 TINY = {"n_layers": 3, "n_feats": 8}
-VDSR_FILE = SHARED_DATA / "published" / "vdsr" / "VDSR_Official.mat"
+VDSR_FILE = "vdsr/VDSR_Official.mat"
 PAPER_PARAMETERS = 665_921  # 20 layers x 64 features, on Y
 # Kim et al. 2016, Table 3: (PSNR, SSIM) on Set5 at x2, x3, x4, and on Set14 at x2.
 PAPER_SET5 = {2: (37.53, 0.9587), 3: (33.66, 0.9213), 4: (31.35, 0.8838)}
 PAPER_SET14_X2 = (33.03, 0.9124)
-SSIM_TOLERANCE = 0.001  # srlab measures 0.0002 to 0.0006 above the papers' SSIM
 
 
 def published_vdsr(scale: int) -> VDSR:
     """The authors' weights as `ckpt_path=` loads them (srlab's .mat reader and layout)."""
-    if not VDSR_FILE.is_file():
-        pytest.skip(f"{VDSR_FILE} not found: the published weights are in ../shared/data")
-    net = load_net(VDSR_FILE, scale)
+    net = load_net(published_file(VDSR_FILE), scale)
     assert isinstance(net, VDSR)
     return net
-
-
-def benchmark_scores(net: torch.nn.Module, name: str, scale: int) -> tuple[float, float]:
-    """The set's mean PSNR and SSIM as `python -m srlab.eval` scores them."""
-    folder = SET5 if name == "Set5" else BENCHMARKS / name  # Set5 ships inside srlab
-    if not folder.is_dir():
-        pytest.skip(f"{folder} not found: the benchmarks are in ../shared/data")
-    inference = (None, 32, False)  # whole images, no self-ensemble
-    with Progress(disable=True) as progress:
-        scores = evaluate_set(
-            net, BenchmarkSet(name, folder, scale), torch.device("cpu"), inference, progress
-        )
-    return scores["psnr"], scores["ssim"]
 
 
 def test_config_builds_the_papers_665_921_parameters(tmp_path):
@@ -100,10 +81,9 @@ def test_a_setting_it_cannot_build_names_its_key(settings, key):
 
 
 def test_loading_the_file_asks_for_the_scale_it_does_not_record():
-    if not VDSR_FILE.is_file():
-        pytest.skip(f"{VDSR_FILE} not found: the published weights are in ../shared/data")
+    path = published_file(VDSR_FILE)
     with pytest.raises(SRLabError, match="pass scale=2, 3 or 4"):
-        load_net(VDSR_FILE)
+        load_net(path)
 
 
 def matconvnet_vdsr(y: np.ndarray, mat: dict[str, torch.Tensor]) -> np.ndarray:
@@ -133,7 +113,9 @@ def test_the_published_net_computes_what_the_authors_matlab_code_computes():
     y = np.random.default_rng(0).uniform(16 / 255, 235 / 255, size=(13, 19))  # not square
     with torch.no_grad():
         ours = net.refine(torch.from_numpy(y).float()[None, None])[0, 0].double().numpy()
-    np.testing.assert_allclose(ours, matconvnet_vdsr(y, read_mat(VDSR_FILE)), atol=2e-5)
+    np.testing.assert_allclose(
+        ours, matconvnet_vdsr(y, read_mat(published_file(VDSR_FILE))), atol=2e-5
+    )
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
@@ -141,15 +123,15 @@ def test_the_published_weights_score_the_papers_set5_numbers(scale):
     """Kim et al.'s PSNR to its two decimals within 0.02 dB, as srlab's eval scores it: the RGB
     result rounded to 8 bits. That leaves Y a third of the rounding noise of the papers' Y
     rounded to 8 bits: 37.550 at x2, where rounding Y gives 37.522 (33.677 / 33.665 at x3)."""
-    psnr, ssim = benchmark_scores(published_vdsr(scale), "Set5", scale)
+    psnr, ssim = benchmark_scores(published_vdsr(scale), scale)
     paper_psnr, paper_ssim = PAPER_SET5[scale]
     assert abs(round(psnr, 2) - paper_psnr) <= 0.02 + 1e-9, psnr
-    assert abs(ssim - paper_ssim) <= SSIM_TOLERANCE, ssim
+    assert abs(ssim - paper_ssim) <= Y_PAPER_SSIM_TOLERANCE, ssim
 
 
 @pytest.mark.slow
 def test_the_published_weights_score_the_papers_set14_numbers_at_x2():
-    psnr, ssim = benchmark_scores(published_vdsr(2), "Set14", 2)
+    psnr, ssim = benchmark_scores(published_vdsr(2), 2, "Set14")
     paper_psnr, paper_ssim = PAPER_SET14_X2
     assert abs(round(psnr, 2) - paper_psnr) <= 0.03 + 1e-9, psnr
-    assert abs(ssim - paper_ssim) <= SSIM_TOLERANCE, ssim
+    assert abs(ssim - paper_ssim) <= Y_PAPER_SSIM_TOLERANCE, ssim

@@ -61,3 +61,11 @@ def test_rlfn_ntire_model_costs_what_its_authors_report(shared_data: Path):
     # RLFN README (NTIRE 2022 counting, a 3 x 256 x 256 input): 0.317 M parameters, 19.70 G
     assert cost.params / 1e6 == pytest.approx(0.317, rel=0.01)
     assert cost.macs / 1e9 == pytest.approx(19.70, rel=0.01)
+
+
+def test_measuring_leaves_a_training_net_in_training_mode():
+    net = ResNetSR(scale=2, n_resblocks=1, n_feats=4, norm="batch").train()
+    measure_cost(net, 2, "ntire", warmup=0, repeats=1)
+    assert all(module.training for module in net.modules())
+    measure_cost(net.eval(), 2, "ntire", latency=False)
+    assert not any(module.training for module in net.modules())

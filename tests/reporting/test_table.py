@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from helpers.comparisons import PSNR, SEEDS, SSIM, completed_summary, make_run, read_csv, seed_sweep
+from helpers.comparisons import (
+    LONG_DIR,
+    PSNR,
+    SEEDS,
+    SSIM,
+    completed_summary,
+    make_run,
+    read_csv,
+    runs_of_many_settings,
+    seed_sweep,
+)
 from srlab.compare import compare, load_config
 from srlab.reporting.stats import Spread
 
@@ -19,24 +29,24 @@ def test_runs_that_differ_only_in_seed_are_one_row_with_mean_std_and_n(tmp_path:
 
     assert comparison.columns == [
         "run",
-        "n_resblocks",
+        PSNR,
+        SSIM,
+        "status",
         "n",
         "params",
         "steps",
         "wall_s",
-        PSNR,
-        SSIM,
-        "status",
+        "n_resblocks",
     ]
     psnr, ssim = comparison.columns.index(PSNR), comparison.columns.index(SSIM)
-    assert [row[:6] for row in comparison.rows] == [
-        ["0, 1, 2", "2", 3, 2000, 4, 12.0],
-        ["3, 4, 5", "8", 3, 8000, 4, 24.0],
+    assert [[row[0], *row[3:]] for row in comparison.rows] == [
+        ["0, 1, 2", "completed", 3, 2000, 4, 12.0, "2"],
+        ["3, 4, 5", "completed", 3, 8000, 4, 24.0, "8"],
     ]
     assert [row[psnr] for row in comparison.rows] == [Spread(31.0, 1.0, 3), Spread(34.0, 2.0, 3)]
     assert [row[ssim] for row in comparison.rows] == [Spread(0.75, 0.25, 3), Spread(0.5, 0.0, 3)]
     markdown = (tmp_path / "comparison.md").read_text()
-    assert "| 0, 1, 2 | 2 | 3 | 2000 | 4 | 12.0 | 31.00 ± 1.00 | 0.7500 ± 0.2500 | completed |" in (
+    assert "| 0, 1, 2 | 31.00 ± 1.00 | 0.7500 ± 0.2500 | completed | 3 | 2000 | 4 | 12.0 | 2 |" in (
         markdown
     )
 
@@ -48,16 +58,16 @@ def test_the_csv_has_a_mean_and_a_std_column_per_metric_and_n(tmp_path: Path) ->
 
     assert list(rows[0]) == [
         "run",
-        "n_resblocks",
-        "n",
-        "params",
-        "steps",
-        "wall_s_mean",
         f"{PSNR}_mean",
         f"{PSNR}_std",
         f"{SSIM}_mean",
         f"{SSIM}_std",
         "status",
+        "n",
+        "params",
+        "steps",
+        "wall_s_mean",
+        "n_resblocks",
     ]
     assert [row["n"] for row in rows] == ["3", "3"]
     assert [float(row[f"{PSNR}_mean"]) for row in rows] == [31.0, 34.0]
@@ -119,7 +129,7 @@ def test_a_setting_whose_seeds_did_not_all_complete_says_so_in_its_status(
 
     comparison = compare(load_config([str(tmp_path)]))
 
-    assert comparison.rows[0][-1] == "1× completed; 1× interrupted"
+    assert comparison.rows[0][comparison.columns.index("status")] == "1× completed; 1× interrupted"
     assert comparison.rows[0][comparison.columns.index(PSNR)] == Spread(30.0, None, 1)
     assert comparison.rows[0][comparison.columns.index("steps")] == "2–4"
 
@@ -130,13 +140,35 @@ def test_one_seed_per_setting_keeps_the_table_of_single_runs(tmp_path: Path) -> 
 
     assert (tmp_path / "comparison.md").read_text() == (
         f"# Comparison: 2 runs of {tmp_path}\n\n"
-        "| run | n_resblocks | params | steps | wall_s | val/Set5/psnr | val/Set5/ssim | status |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|:---|\n"
-        "| 0 | 2 | 2000 | 4 | 10.0 | 30.00 | 0.5000 | completed |\n"
-        "| 1 | 8 | 8000 | 4 | 20.0 | 32.00 | 0.5000 | completed |\n"
+        "| run | val/Set5/psnr | val/Set5/ssim | status | params | steps | wall_s | n_resblocks |\n"
+        "|---:|---:|---:|:---|---:|---:|---:|---:|\n"
+        "| 0 | 30.00 | 0.5000 | completed | 2000 | 4 | 10.0 | 2 |\n"
+        "| 1 | 32.00 | 0.5000 | completed | 8000 | 4 | 20.0 | 8 |\n"
     )
     assert (tmp_path / "comparison.csv").read_text() == (
-        "run,n_resblocks,params,steps,wall_s,val/Set5/psnr,val/Set5/ssim,status\n"
-        "0,2,2000,4,10.0,30.0,0.5,completed\n"
-        "1,8,8000,4,20.0,32.0,0.5,completed\n"
+        "run,val/Set5/psnr,val/Set5/ssim,status,params,steps,wall_s,n_resblocks\n"
+        "0,30.0,0.5,completed,2000,4,10.0,2\n"
+        "1,32.0,0.5,completed,8000,4,20.0,8\n"
     )
+
+
+def test_many_runs_show_metrics_first_and_a_few_settings_with_long_paths_shortened(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    comparison = compare(load_config([str(runs_of_many_settings(tmp_path))]))
+
+    assert comparison.columns[:4] == ["run", PSNR, SSIM, "status"]
+    assert len(comparison.setting_columns) == 9 and comparison.columns[-9:] == (
+        comparison.setting_columns
+    )
+    printed = capsys.readouterr().out
+    header = next(line for line in printed.splitlines() if "run" in line and "status" in line)
+    assert [name for name in comparison.columns if f" {name} " in header] == [
+        "run", PSNR, SSIM, "status", "params", "steps", "wall_s",
+        *comparison.setting_columns[:3],
+    ]  # fmt: skip
+    hidden = ", ".join(comparison.setting_columns[3:])
+    assert f"6 more settings differ ({hidden}): see comparison.md" in printed
+    markdown = (tmp_path / "comparison.md").read_text()
+    assert "| …/DIV2K/DIV2K_train_HR_0 |" in markdown and LONG_DIR not in markdown
+    assert f"{LONG_DIR}/DIV2K_train_HR_0" in (tmp_path / "comparison.csv").read_text()

@@ -4,6 +4,7 @@ test_train.py)."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from pathlib import Path
@@ -16,6 +17,8 @@ import torch
 from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.callbacks import Timer
 from lightning.pytorch.demos.boring_classes import BoringModel
+from lightning.pytorch.loggers import CSVLogger
+from rich.console import Console
 
 from srlab.training import callbacks as callbacks_module
 from srlab.training.callbacks import RunSummaryWriter, StepProgressBar, TimeEstimate
@@ -36,8 +39,9 @@ def validate(summary: RunSummaryWriter, validations: dict[int, dict[str, float]]
         metrics = {key: torch.tensor(value) for key, value in values.items()}
         metrics["train/loss"] = torch.tensor(0.1)  # not a validation metric
         trainer = SimpleNamespace(
-            sanity_checking=False, is_global_zero=True, global_step=step, callback_metrics=metrics
-        )
+            sanity_checking=False, is_global_zero=True, global_step=step, callback_metrics=metrics,
+            max_steps=6, datamodule=None,
+        )  # fmt: skip
         summary.on_validation_end(trainer, module)
     return json.loads(summary.path.read_text())
 
@@ -122,11 +126,37 @@ def test_a_step_based_run_has_one_bar_of_max_steps(tmp_path):
 
     assert [completed for _, _, completed in bar.shown] == [1, 2, 3, 4, 5, 6, 7]
     assert {total for _, total, _ in bar.shown} == {7}
-    assert [description for description, _, _ in bar.shown[::3]] == [
-        "Epoch 0",
-        "Epoch 1",
-        "Epoch 2",
-    ]
+    assert {description for description, _, _ in bar.shown} == {""}  # no `Epoch 2` of 3 batches
+
+
+class ScoredModel(BoringModel):
+    """A model that logs what SRModule logs for the bar: the loss, and a validation PSNR."""
+
+    def training_step(self, batch: Any, batch_idx: int) -> Any:
+        output = super().training_step(batch, batch_idx)
+        self.log("train/loss", output["loss"], prog_bar=True)
+        return output
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self.log("val/Set5/psnr", 30.0 + self.global_step / 100)
+
+
+def test_a_step_based_bar_fits_80_columns_with_the_loss_and_last_psnr(tmp_path):
+    bar = StepProgressBar(monitor="val/Set5/psnr")
+    trainer = L.Trainer(
+        default_root_dir=tmp_path, callbacks=[bar], logger=CSVLogger(tmp_path),
+        enable_checkpointing=False, enable_model_summary=False, max_steps=6,
+        val_check_interval=4, check_val_every_n_epoch=None, limit_val_batches=1,
+        limit_train_batches=3,
+    )  # fmt: skip
+    trainer.fit(ScoredModel())
+    # the widest a run draws: step 123456 of 300000
+    bar.progress.update(bar.train_progress_bar_id, completed=123456, total=300000)
+    screen = Console(width=80, file=io.StringIO(), record=True, color_system=None)
+    screen.print(bar.progress.get_renderable())
+    (line,) = [line for line in screen.export_text().splitlines() if "123456/300000" in line]
+    assert len(line.rstrip()) <= 80 and "v_num" not in line and "Epoch" not in line
+    assert "loss: " in line and line.rstrip().endswith("PSNR: 30.04")  # the validation at 4
 
 
 def test_an_epoch_based_run_keeps_lightnings_bar_per_epoch(tmp_path):

@@ -20,6 +20,7 @@ from PIL import Image
 from conftest import REPO_ROOT
 from helpers.wandb_runs import inspect
 from srlab.training.callbacks import ComparisonImages
+from srlab.training.summary import RunStatus, RunSummary
 
 KEY = "val/comparisons"
 STEP = 3
@@ -27,6 +28,8 @@ STEP = 3
 IMAGES = [np.full((12, 40, 3), 50, np.uint8), np.full((12, 40, 3), 200, np.uint8)]
 CAPTIONS = ["Set5/baby: LR | bicubic | SR | HR", "Set5/bird: LR | bicubic | SR | HR"]
 KEPT = {"Set5/baby": IMAGES[0], "Set5/bird": IMAGES[1]}
+ENDED = RunSummary(RunStatus.STOPPED, steps=244, steps_planned=1600, stop_reason="max_time")
+ENDED_TEXT = "stopped by trainer.max_time at step 244 of 1600"
 
 
 def decoded(data: bytes) -> np.ndarray:
@@ -57,6 +60,20 @@ def test_wandb_keeps_the_images_in_one_panel_with_their_captions(tmp_path: Path)
             for caption, data in zip(CAPTIONS, files, strict=True)
         }
     )
+
+
+def test_wandb_keeps_how_the_run_ended_in_its_summary(tmp_path: Path) -> None:
+    from srlab.training.loggers.wandb import WandbLogger
+
+    logger = WandbLogger(save_dir=str(tmp_path), name="run", mode="offline")
+    logger.log_run_end(ENDED)
+    logger.finalize("success")
+    (run_dir,) = (tmp_path / "wandb").glob("offline-run-*")
+    summary = inspect(run_dir)["summary"]
+    assert (summary["status"], summary["stop_reason"], summary["ended"]) == (
+        "stopped", "max_time", ENDED_TEXT,
+    )  # fmt: skip
+    assert (summary["steps"], summary["steps_planned"]) == (244, 1600)
 
 
 def test_tensorboard_keeps_each_image_under_its_own_tag(tmp_path: Path) -> None:
@@ -108,9 +125,25 @@ def test_mlflow_keeps_each_image_as_an_artifact_of_the_run(tmp_path: Path) -> No
     assert_kept(kept)
 
 
+@pytest.mark.usefixtures("mlflow_uri_kept")
+def test_mlflow_keeps_how_the_run_ended_as_tags_of_the_run(tmp_path: Path) -> None:
+    from srlab.training.loggers.mlflow import MLFlowLogger
+
+    logger = MLFlowLogger(save_dir=str(tmp_path), run_name="run")
+    logger.log_run_end(ENDED)
+    tags = logger.experiment.get_run(logger.run_id).data.tags
+    logger.finalize("success")
+    assert (tags["status"], tags["stop_reason"], tags["ended"]) == (
+        "stopped",
+        "max_time",
+        ENDED_TEXT,
+    )
+    assert tags["steps_planned"] == "1600"
+
+
 def test_every_srlab_logger_config_names_a_class_with_its_own_image_method() -> None:
-    """A logger in conf/logger/ that is srlab's keeps images by a method of its own class (not
-    one inherited from Lightning's logger, which has none)."""
+    """A logger in conf/logger/ that is srlab's keeps images, and how the run ended, by methods
+    of its own class (not inherited from Lightning's logger, which has neither)."""
     targets = [
         entry["_target_"]
         for path in sorted((REPO_ROOT / "conf" / "logger").glob("*.yaml"))
@@ -123,6 +156,7 @@ def test_every_srlab_logger_config_names_a_class_with_its_own_image_method() -> 
         module, _, name = target.rpartition(".")
         cls = getattr(__import__(module, fromlist=[name]), name)
         assert "log_sr_images" in vars(cls), f"{target} has no log_sr_images of its own"
+        assert "log_run_end" in vars(cls), f"{target} has no log_run_end of its own"
 
 
 class RecordingLogger(CSVLogger):

@@ -2,6 +2,8 @@
 give those projects' own outputs."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -120,3 +122,16 @@ def test_unwrap_prefers_basicsr_ema_weights():
 def test_unwrap_of_something_else_is_an_error(obj):
     with pytest.raises(SRLabError, match="not a state dict"):
         unwrap(obj)
+
+
+def test_a_layout_check_in_a_fresh_process_leaves_import_time_constants_real(shared_data):
+    # check_fits builds the net on the meta device: a module first imported inside it (the
+    # colour matrices of ops/color, imported by VDSR) must not keep meta tensors.
+    script = (
+        "import torch; from srlab.weights.loading import load_net; "
+        f"net = load_net({str(shared_data / 'published/vdsr/VDSR_Official.mat')!r}, 2); "
+        "print(tuple(net(torch.rand(1, 3, 8, 8)).shape))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert result.stdout.strip() == "(1, 3, 16, 16)"

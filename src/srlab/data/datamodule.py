@@ -9,6 +9,7 @@ from pathlib import Path
 
 import lightning as L
 import numpy as np
+import torch
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from srlab.data.cache import load_images
@@ -73,7 +74,8 @@ class SRDataModule(L.LightningDataModule):
     and the degradation's exact part is bicubic (what DIV2K's and srlab.prepare's LR folders
     hold), otherwise they are made by the degradation from the HR images, once (with
     `cache=disk`, kept under the degradation's name). A random degradation's noise is drawn per
-    patch; validation images get the fixed noise of `degradation.degrade`.
+    patch, or (blind) the LR is made from each batch on the training device
+    (`on_after_batch_transfer`); validation images get the fixed LR of `degradation.degrade`.
 
     Args:
         scale: the SR factor; LR is HR / scale.
@@ -142,6 +144,7 @@ class SRDataModule(L.LightningDataModule):
         self.download = download
         self.download_root = Path(download_root) if download_root else None
         self.train_set: TrainPatches | None = None
+        self.batch_generator: torch.Generator | None = None
         self.val_datasets: dict[str, ValImages] = {}
         if not download:  # otherwise prepare_data fetches them first
             self.check_folders()
@@ -248,6 +251,24 @@ class SRDataModule(L.LightningDataModule):
         return {
             stem: fit_lr(lr[path.stem], hr[stem], self.scale, path) for stem, path in files.items()
         }
+
+    def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
+        """Training batches of a degradation made on batches (blind) get their LR here, on the
+        device that trains."""
+        if self.trainer is not None and self.trainer.training:
+            return self.degrade_batch(batch)
+        return batch
+
+    def degrade_batch(self, batch: dict) -> dict:
+        """The batch with the LR of its HR, when the degradation is made on batches (else as it
+        is): random, from a generator seeded by the run's seed and the rank."""
+        if not self.degradation.on_batches:
+            return batch
+        if self.batch_generator is None:
+            rank = self.trainer.global_rank if self.trainer is not None else 0
+            self.batch_generator = torch.Generator().manual_seed(torch.initial_seed() + rank)
+        lr = self.degradation.degrade_batch(batch["hr"], self.scale, self.batch_generator)
+        return {**batch, "lr": lr}
 
     def train_dataloader(self) -> DataLoader:
         sampler = None

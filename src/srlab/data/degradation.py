@@ -5,7 +5,8 @@ A degradation has an exact part (`downscale`: the same bits in every run, cached
 `exact_name`) and, when random, noise drawn per use (`perturb`). In training the noise is drawn
 per sample from torch's RNG, which Lightning seeds from the run's seed and each DataLoader
 worker; a test image's noise (`degrade`) comes from `seed` and the image's name, so a set's LR
-is the same in every run and on every rank.
+is the same in every run and on every rank. A degradation made on batches (`on_batches`:
+srlab.data.blind) makes training LR from each HR batch on the training device instead.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Degradation:
 
     name = ""
     is_random = False  # True: `perturb` draws noise
+    on_batches = False  # True: training LR is made from HR batches on the device (degrade_batch)
 
     @property
     def exact_name(self) -> str:

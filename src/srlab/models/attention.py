@@ -1,7 +1,7 @@
-"""Blocks of the efficient SR nets (IMDN, RFDN, RLFN; BSRN's are close kin): the attentions
-that reweight features (CCA by channel; ESA by pixel, on the SpatialGate frame), the
-pixel-shuffle tail straight to the image, numbered blocks, and the trunk that IMDN and RFDN
-share (DistillationNet).
+"""Blocks of the efficient SR nets (IMDN, RFDN, RLFN, BSRN): the attentions that reweight
+features (CCA by channel; ESA by pixel, on the SpatialGate frame), RFDN's distillation steps
+(kept by BSRN), the pixel-shuffle tail straight to the image, numbered blocks, and the trunk that
+IMDN and RFDN share (DistillationNet).
 
 Submodules keep the authors' names (`cca.conv_du`, `esa.conv_f`, `upsampler.0` ...) so their
 published state dicts load as they are.
@@ -9,13 +9,13 @@ published state dicts load as they are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srlab.models.blocks import check_img_range, check_positive, interpolate_bicubic
+from srlab.models.blocks import check_img_range, check_integer_scale, interpolate_bicubic
 from srlab.utils.errors import SRLabError
 
 LEAKY_SLOPE = 0.05  # IMDN's, kept by RFDN and RLFN
@@ -24,14 +24,16 @@ ESA_POOL, ESA_POOL_STRIDE = 7, 3
 ESA_MIN_SIZE = 2 * ESA_POOL + 1  # the smallest input (h and w) that leaves one pooled value
 
 
+# (in_channels, out_channels, stride=1, padding=1) -> a 3x3 conv (BSRN's: a BSConv)
+ConvFactory = Callable[..., nn.Module]
+
+
 def leaky_relu() -> nn.LeakyReLU:
     return nn.LeakyReLU(LEAKY_SLOPE, inplace=True)
 
 
-def check_scale(scale: int) -> None:
-    """One pixel-shuffle step builds any integer scale."""
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
-        raise SRLabError(f"scale={scale!r} must be an integer >= 2")
+def conv3x3(in_channels: int, out_channels: int, stride: int = 1, padding: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=padding)
 
 
 class CCA(nn.Module):
@@ -94,20 +96,31 @@ class SpatialGate(nn.Module):
 
 
 class ESA(SpatialGate):
-    """RFDN's ESA: the context is conv_max, ReLU, conv3, ReLU, conv3_ (3x3 convs)."""
+    """RFDN's ESA: the context is conv_max, ReLU, conv3, ReLU, conv3_ (3x3 convs). BSRN's has
+    the same keys with BSConvs for its 3x3 convs (`conv`) and GELU for ReLU (`act`);
+    BSRN-S keeps the strided conv2 a plain conv (`strided_conv`)."""
 
-    def __init__(self, n_feats: int, esa_channels: int):
+    def __init__(
+        self,
+        n_feats: int,
+        esa_channels: int,
+        conv: ConvFactory = conv3x3,
+        act: Callable[[torch.Tensor], torch.Tensor] = F.relu,
+        strided_conv: ConvFactory | None = None,
+    ):
         super().__init__()
+        self.act = act
         self.conv1 = nn.Conv2d(n_feats, esa_channels, 1)
         self.conv_f = nn.Conv2d(esa_channels, esa_channels, 1)
-        self.conv_max = nn.Conv2d(esa_channels, esa_channels, 3, padding=1)
-        self.conv2 = nn.Conv2d(esa_channels, esa_channels, 3, stride=2)  # no padding
-        self.conv3 = nn.Conv2d(esa_channels, esa_channels, 3, padding=1)
-        self.conv3_ = nn.Conv2d(esa_channels, esa_channels, 3, padding=1)
+        self.conv_max = conv(esa_channels, esa_channels)
+        strided_conv = strided_conv or conv
+        self.conv2 = strided_conv(esa_channels, esa_channels, stride=2, padding=0)
+        self.conv3 = conv(esa_channels, esa_channels)
+        self.conv3_ = conv(esa_channels, esa_channels)
         self.conv4 = nn.Conv2d(esa_channels, n_feats, 1)
 
     def context(self, pooled: torch.Tensor) -> torch.Tensor:
-        return self.conv3_(F.relu(self.conv3(F.relu(self.conv_max(pooled)))))
+        return self.conv3_(self.act(self.conv3(self.act(self.conv_max(pooled)))))
 
 
 class LightESA(SpatialGate):
@@ -117,32 +130,61 @@ class LightESA(SpatialGate):
         super().__init__()
         self.conv1 = nn.Conv2d(n_feats, esa_channels, 1)
         self.conv_f = nn.Conv2d(esa_channels, esa_channels, 1)
-        self.conv2 = nn.Conv2d(esa_channels, esa_channels, 3, stride=2)  # no padding
-        self.conv3 = nn.Conv2d(esa_channels, esa_channels, 3, padding=1)
+        self.conv2 = conv3x3(esa_channels, esa_channels, stride=2, padding=0)
+        self.conv3 = conv3x3(esa_channels, esa_channels)
         self.conv4 = nn.Conv2d(esa_channels, n_feats, 1)
 
     def context(self, pooled: torch.Tensor) -> torch.Tensor:
         return self.conv3(pooled)
 
 
+class FeatureDistillation(nn.Module):
+    """RFDN's residual feature distillation, kept by BSRN's ESDB: three steps of (1x1 distil
+    `c*_d`, 3x3 refine `c*_r` plus its input: a shallow residual block), a last 3x3 distil `c4`,
+    the 1x1 fusion `c5` of the four distilled parts, then the spatial gate `esa`. `conv` makes
+    the 3x3 convs; `make_esa` the gate, last, so that a seed draws the weights in the authors'
+    order."""
+
+    def __init__(
+        self,
+        n_feats: int,
+        conv: ConvFactory,
+        act: nn.Module,
+        make_esa: Callable[[], SpatialGate],
+    ):
+        super().__init__()
+        distilled = n_feats // 2
+        self.c1_d = nn.Conv2d(n_feats, distilled, 1)
+        self.c1_r = conv(n_feats, n_feats)
+        self.c2_d = nn.Conv2d(n_feats, distilled, 1)
+        self.c2_r = conv(n_feats, n_feats)
+        self.c3_d = nn.Conv2d(n_feats, distilled, 1)
+        self.c3_r = conv(n_feats, n_feats)
+        self.c4 = conv(n_feats, distilled)
+        self.act = act
+        self.c5 = nn.Conv2d(4 * distilled, n_feats, 1)
+        self.esa = make_esa()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        distilled_1 = self.act(self.c1_d(x))
+        refined_1 = self.act(self.c1_r(x) + x)
+        distilled_2 = self.act(self.c2_d(refined_1))
+        refined_2 = self.act(self.c2_r(refined_1) + refined_1)
+        distilled_3 = self.act(self.c3_d(refined_2))
+        refined_3 = self.act(self.c3_r(refined_2) + refined_2)
+        distilled_4 = self.act(self.c4(refined_3))
+        distilled = torch.cat([distilled_1, distilled_2, distilled_3, distilled_4], dim=1)
+        return self.esa(self.c5(distilled))
+
+
 class PixelShuffleToImage(nn.Sequential):
     """The tail: one 3x3 conv to n_colors * scale^2 channels, shuffled into the image."""
 
     def __init__(self, n_feats: int, scale: int, n_colors: int = 3):
-        check_scale(scale)
+        check_integer_scale(scale)
         super().__init__(
             nn.Conv2d(n_feats, n_colors * scale**2, 3, padding=1), nn.PixelShuffle(scale)
         )
-
-
-def scale_of_tail(weight: torch.Tensor, n_colors: int) -> int:
-    """The scale a PixelShuffleToImage was built for, from its conv's (out, in, 3, 3) weight."""
-    scale = round((weight.shape[0] / n_colors) ** 0.5)
-    if n_colors * scale**2 != weight.shape[0]:
-        raise SRLabError(
-            f"the upsampler's {weight.shape[0]} output channels are not {n_colors} * scale^2"
-        )
-    return scale
 
 
 def add_blocks(net: nn.Module, prefix: str, blocks: Iterable[nn.Module]) -> tuple[str, ...]:
@@ -204,9 +246,3 @@ class DistillationNet(nn.Module):
         fused = self.c(torch.cat(outputs_of_chain(self, self.block_names, features), dim=1))
         y = self.upsampler(self.LR_conv(fused) + features)  # long skip over all the blocks
         return output_image(y, x, self.scale, self.img_range, self.global_skip)
-
-
-def check_sizes(**sizes: int) -> None:
-    """Each keyword a positive size of the model group: model.<key>=<value> must be > 0."""
-    for key, value in sizes.items():
-        check_positive(f"model.{key}", value)

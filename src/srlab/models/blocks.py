@@ -61,14 +61,16 @@ class ResBlock(nn.Module):
 
 class PixelShuffleUpsampler(nn.Sequential):
     """Sub-pixel convolution: x2 steps for powers of two, one x3 step for scale 3; each step
-    followed by an activation when `act` is given (SRResNet), none otherwise (EDSR, RCAN)."""
+    followed by an activation when `act` is given (SRResNet, CARN), none otherwise (EDSR, RCAN).
+    `groups` makes the convs group convs (CARN-M)."""
 
-    def __init__(self, scale: int, n_feats: int, act: str | None = None):
+    def __init__(self, scale: int, n_feats: int, act: str | None = None, groups: int = 1):
         check_scale(scale, "pixelshuffle")
         steps = [2] * int(math.log2(scale)) if scale & (scale - 1) == 0 else [3]
         layers: list[nn.Module] = []
         for step in steps:
-            layers += [nn.Conv2d(n_feats, step**2 * n_feats, 3, padding=1), nn.PixelShuffle(step)]
+            conv = nn.Conv2d(n_feats, step**2 * n_feats, 3, padding=1, groups=groups)
+            layers += [conv, nn.PixelShuffle(step)]
             if act is not None:
                 layers.append(activation(act))
         super().__init__(*layers)
@@ -98,8 +100,21 @@ def check_scale(scale: int, upsampler: str) -> None:
             f"scale={scale} is not supported by the pixelshuffle upsampler (2, 3, 4, 8); "
             "use model.upsampler=deconv for other integer scales"
         )
-    if not isinstance(scale, int) or scale < 2:
+    check_integer_scale(scale)
+
+
+def check_integer_scale(scale: int) -> None:
+    """A net that upscales in one step (one pixel shuffle, or bicubic first) builds any integer
+    scale from 2."""
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
         raise SRLabError(f"scale={scale!r} must be an integer >= 2")
+
+
+def check_scale_in(scale: int, scales: Sequence[int], family: str) -> None:
+    """A net built for a few scales only (CARN, PAN)."""
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale not in scales:
+        listed = f"{', '.join(map(str, scales[:-1]))} or {scales[-1]}"
+        raise SRLabError(f"scale={scale!r} is not one {family} builds; use {listed}")
 
 
 def mean_buffer(rgb_mean: Sequence[float], mean_shift: bool, n_colors: int) -> torch.Tensor:
@@ -139,3 +154,9 @@ def check_positive(key: str, value: float) -> None:
     """A size or count must be > 0: say which key, instead of a shape error deep in a conv."""
     if isinstance(value, bool) or not value > 0:
         raise SRLabError(f"{key}={value!r} must be > 0")
+
+
+def check_sizes(**sizes: int) -> None:
+    """Each keyword a size or count of the model group: model.<key>=<value> must be > 0."""
+    for key, value in sizes.items():
+        check_positive(f"model.{key}", value)

@@ -17,24 +17,21 @@ weights load with the upsampler renamed (weights/layouts/bsrn.py); they take RGB
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from srlab.models.attention import (
     CCA,
-    ESA_MIN_SIZE,
-    ESA_POOL,
-    ESA_POOL_STRIDE,
+    ESA,
+    ConvFactory,
+    FeatureDistillation,
     PixelShuffleToImage,
     add_blocks,
-    check_scale,
-    check_sizes,
+    conv3x3,
     outputs_of_chain,
 )
-from srlab.models.blocks import check_choice, interpolate_bicubic
+from srlab.models.blocks import check_choice, check_integer_scale, check_sizes, interpolate_bicubic
 from srlab.utils.errors import SRLabError
 
 VARIANTS = ("bsrn", "bsrn_s")
@@ -64,60 +61,20 @@ class BSConv(nn.Module):
         return self.dw(self.pw(x))
 
 
-ConvFactory = Callable[..., nn.Module]  # (in_channels, out_channels, stride=, padding=) -> conv
+def blueprint_esa(n_feats: int, bsconv: ConvFactory, small: bool) -> ESA:
+    """ESA as BSRN builds it: RFDN's (same keys, same pooling) on n_feats // 4 channels, with
+    BSConvs for its 3x3 convs and GELU for ReLU; BSRN-S keeps the strided `conv2` a plain conv."""
+    return ESA(n_feats, n_feats // 4, bsconv, F.gelu, strided_conv=conv3x3 if small else None)
 
 
-class BlueprintESA(nn.Module):
-    """Enhanced spatial attention as BSRN builds it: attention.ESA (same keys, same pooling)
-    with BSConvs for the 3x3 convs of the context branch and GELU for ReLU. BSRN-S keeps the
-    strided `conv2` a plain conv. Inputs must be at least ESA_MIN_SIZE pixels each way."""
-
-    def __init__(self, n_feats: int, bsconv: ConvFactory, plain_strided_conv: bool):
-        super().__init__()
-        channels = n_feats // 4
-        self.conv1 = nn.Conv2d(n_feats, channels, 1)
-        self.conv_f = nn.Conv2d(channels, channels, 1)
-        self.conv_max = bsconv(channels, channels)
-        if plain_strided_conv:
-            self.conv2 = nn.Conv2d(channels, channels, 3, stride=2)  # no padding
-        else:
-            self.conv2 = bsconv(channels, channels, stride=2, padding=0)
-        self.conv3 = bsconv(channels, channels)
-        self.conv3_ = bsconv(channels, channels)
-        self.conv4 = nn.Conv2d(channels, n_feats, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if min(x.shape[-2:]) < ESA_MIN_SIZE:
-            raise SRLabError(
-                f"BSRN's attention needs images of at least {ESA_MIN_SIZE}x{ESA_MIN_SIZE} LR "
-                f"pixels; got {tuple(x.shape[-2:])}: use a larger tile or data.patch_size"
-            )
-        reduced = self.conv1(x)
-        # (B, f, H, W) -> (B, f, ~H/6, ~W/6)
-        pooled = F.max_pool2d(self.conv2(reduced), ESA_POOL, stride=ESA_POOL_STRIDE)
-        context = self.conv3_(F.gelu(self.conv3(F.gelu(self.conv_max(pooled)))))
-        context = F.interpolate(context, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        return x * torch.sigmoid(self.conv4(context + self.conv_f(reduced)))
-
-
-class ESDB(nn.Module):
-    """Efficient separable distillation block: three steps of (1x1 distil `c*_d`, BSConv refine
-    `c*_r` plus its input), a last BSConv distil `c4`, the 1x1 fusion `c5`, ESA, then CCA
-    (BSRN) or channel weights `cw` and the 1x1 `conv_out` (BSRN-S); plus the block's input."""
+class ESDB(FeatureDistillation):
+    """Efficient separable distillation block: RFDB's steps with BSConvs and GELU (three of 1x1
+    distil `c*_d`, BSConv refine `c*_r` plus its input; a last BSConv distil `c4`; the 1x1 fusion
+    `c5`; ESA), then CCA (BSRN) or channel weights `cw` and the 1x1 `conv_out` (BSRN-S); plus the
+    block's input."""
 
     def __init__(self, n_feats: int, bsconv: ConvFactory, small: bool):
-        super().__init__()
-        distilled = n_feats // 2
-        self.c1_d = nn.Conv2d(n_feats, distilled, 1)
-        self.c1_r = bsconv(n_feats, n_feats)
-        self.c2_d = nn.Conv2d(n_feats, distilled, 1)
-        self.c2_r = bsconv(n_feats, n_feats)
-        self.c3_d = nn.Conv2d(n_feats, distilled, 1)
-        self.c3_r = bsconv(n_feats, n_feats)
-        self.c4 = bsconv(n_feats, distilled)
-        self.act = nn.GELU()
-        self.c5 = nn.Conv2d(4 * distilled, n_feats, 1)
-        self.esa = BlueprintESA(n_feats, bsconv, plain_strided_conv=small)
+        super().__init__(n_feats, bsconv, nn.GELU(), lambda: blueprint_esa(n_feats, bsconv, small))
         self.small = small
         if small:
             # The authors draw the channel weights from N(1, 0.2).
@@ -127,15 +84,7 @@ class ESDB(nn.Module):
             self.cca = CCA(n_feats, CCA_REDUCTION)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        distilled_1 = self.act(self.c1_d(x))
-        refined_1 = self.act(self.c1_r(x) + x)
-        distilled_2 = self.act(self.c2_d(refined_1))
-        refined_2 = self.act(self.c2_r(refined_1) + refined_1)
-        distilled_3 = self.act(self.c3_d(refined_2))
-        refined_3 = self.act(self.c3_r(refined_2) + refined_2)
-        distilled_4 = self.act(self.c4(refined_3))
-        distilled = torch.cat([distilled_1, distilled_2, distilled_3, distilled_4], dim=1)
-        attended = self.esa(self.c5(distilled))
+        attended = super().forward(x)  # the distillation steps, then ESA
         attended = self.conv_out(attended * self.cw) if self.small else self.cca(attended)
         return attended + x
 
@@ -164,7 +113,7 @@ class BSRN(nn.Module):
             global_skip: add the bicubic upscale of the input (not in the paper).
         """
         super().__init__()
-        check_scale(scale)
+        check_integer_scale(scale)
         check_choice("model.variant", variant, VARIANTS)
         check_sizes(n_blocks=n_blocks, n_colors=n_colors)
         small = variant == "bsrn_s"

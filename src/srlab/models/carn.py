@@ -15,14 +15,20 @@ upsampler per scale, and weights/layouts/carn.py keeps the asked one. They take 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from srlab.models.attention import add_blocks, check_sizes
-from srlab.models.blocks import DIV2K_RGB_MEAN, interpolate_bicubic, mean_buffer
+from srlab.models.attention import add_blocks
+from srlab.models.blocks import (
+    DIV2K_RGB_MEAN,
+    PixelShuffleUpsampler,
+    check_scale_in,
+    check_sizes,
+    interpolate_bicubic,
+    mean_buffer,
+)
 from srlab.utils.errors import SRLabError
 
 SCALES = (2, 3, 4, 8)
@@ -81,19 +87,6 @@ class CascadingBlock(nn.Module):
         return cascade(self, x, self.unit_names, self.fuse_names)
 
 
-class Upsampler(nn.Sequential):
-    """Pixel shuffle by steps of 2 (powers of two) or one step of 3: each a 3x3 (group) conv to
-    step^2 * n_feats channels, ReLU, shuffle (the conv of step k is item 3k)."""
-
-    def __init__(self, scale: int, n_feats: int, groups: int):
-        steps = [2] * int(math.log2(scale)) if scale & (scale - 1) == 0 else [scale]
-        layers: list[nn.Module] = []
-        for step in steps:
-            conv = nn.Conv2d(n_feats, step**2 * n_feats, 3, padding=1, groups=groups)
-            layers += [conv, nn.ReLU(inplace=True), nn.PixelShuffle(step)]
-        super().__init__(*layers)
-
-
 class CARN(nn.Module):
     """Cascading residual network; defaults are the paper's CARN (3 x 3 blocks x 64). CARN-M is
     mobile=True, groups=4."""
@@ -128,8 +121,7 @@ class CARN(nn.Module):
                 paper).
         """
         super().__init__()
-        if not isinstance(scale, int) or isinstance(scale, bool) or scale not in SCALES:
-            raise SRLabError(f"scale={scale!r} is not one CARN builds; use 2, 3, 4 or 8")
+        check_scale_in(scale, SCALES, "CARN")
         check_sizes(
             n_feats=n_feats,
             n_blocks=n_blocks,
@@ -150,7 +142,9 @@ class CARN(nn.Module):
         self.block_names = add_blocks(self, "b", blocks)
         fusions = [fuse((step + 2) * n_feats, n_feats) for step in range(n_blocks)]
         self.fuse_names = add_blocks(self, "c", fusions)
-        self.upsample = Upsampler(scale, n_feats, groups)
+        # The authors' steps are conv, ReLU, shuffle; conv, shuffle, ReLU is the same function
+        # (the shuffle only moves values) with the convs at the same keys, upsample.<3k>.
+        self.upsample = PixelShuffleUpsampler(scale, n_feats, act="relu", groups=groups)
         self.exit = nn.Conv2d(n_feats, n_colors, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

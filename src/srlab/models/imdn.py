@@ -16,7 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from srlab.models.attention import CCA, DistillationNet, check_sizes, leaky_relu
+from srlab.models.attention import CCA, DistillationNet, leaky_relu
+from srlab.models.blocks import check_sizes
 from srlab.utils.errors import SRLabError
 
 

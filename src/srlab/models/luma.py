@@ -18,19 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from srlab.models.blocks import check_choice
+from srlab.models.blocks import check_choice, check_integer_scale
 from srlab.ops.color import rgb_to_ycbcr, ycbcr_to_rgb
 from srlab.ops.imresize import imresize
-from srlab.utils.errors import SRLabError
 
 CHANNELS = ("y", "rgb")  # what the convs see: the Y of MATLAB's YCbCr (the papers), or RGB
 KERNEL_REACH = 3  # input pixels either side of an upscaled one that may weigh (cubic: 2)
-
-
-def check_upscale(scale: int) -> None:
-    """These nets upscale by bicubic first: any integer factor >= 2 builds."""
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 2:
-        raise SRLabError(f"scale={scale!r} must be an integer >= 2")
 
 
 def check_channels(channels: str) -> int:
@@ -65,7 +58,7 @@ class BicubicUpscale(nn.Module):
 
     def __init__(self, scale: int):
         super().__init__()
-        check_upscale(scale)
+        check_integer_scale(scale)
         self.scale = scale
         # taps[p]: (offset from input pixel k, weight) of output pixel s * k + p
         self.taps = phase_taps(scale)

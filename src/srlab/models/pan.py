@@ -20,8 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srlab.models.attention import check_sizes
-from srlab.models.blocks import interpolate_bicubic
+from srlab.models.blocks import check_scale_in, check_sizes, interpolate_bicubic
 from srlab.utils.errors import SRLabError
 
 SCALES = (2, 3, 4)
@@ -110,8 +109,7 @@ class PAN(nn.Module):
                 families' global skip, instead of the paper's bilinear.
         """
         super().__init__()
-        if not isinstance(scale, int) or isinstance(scale, bool) or scale not in SCALES:
-            raise SRLabError(f"scale={scale!r} is not one PAN builds; use 2, 3 or 4")
+        check_scale_in(scale, SCALES, "PAN")
         check_sizes(n_blocks=n_blocks, upsampler_feats=upsampler_feats, n_colors=n_colors)
         if isinstance(n_feats, bool) or not n_feats >= 2:
             raise SRLabError(f"model.n_feats={n_feats!r} must be >= 2: an SCPA halves them")

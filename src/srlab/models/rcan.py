@@ -17,8 +17,8 @@ from srlab.models.blocks import (
     PixelShuffleUpsampler,
     ResBlock,
     check_img_range,
-    check_positive,
     check_scale,
+    check_sizes,
     from_net_range,
     interpolate_bicubic,
     mean_buffer,
@@ -100,10 +100,9 @@ class RCAN(nn.Module):
         """
         super().__init__()
         check_scale(scale, "pixelshuffle")
-        check_positive("model.n_resgroups", n_resgroups)
-        check_positive("model.n_resblocks", n_resblocks)
-        check_positive("model.n_feats", n_feats)
-        check_positive("model.n_colors", n_colors)
+        check_sizes(
+            n_resgroups=n_resgroups, n_resblocks=n_resblocks, n_feats=n_feats, n_colors=n_colors
+        )
         self.scale = scale
         check_img_range(img_range)
         if not 1 <= reduction <= n_feats:

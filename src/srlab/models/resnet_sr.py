@@ -20,8 +20,8 @@ from srlab.models.blocks import (
     ResBlock,
     check_choice,
     check_img_range,
-    check_positive,
     check_scale,
+    check_sizes,
     from_net_range,
     interpolate_bicubic,
     mean_buffer,
@@ -64,9 +64,7 @@ class ResNetSR(nn.Module):
         """
         super().__init__()
         check_scale(scale, upsampler)
-        check_positive("model.n_resblocks", n_resblocks)
-        check_positive("model.n_feats", n_feats)
-        check_positive("model.n_colors", n_colors)
+        check_sizes(n_resblocks=n_resblocks, n_feats=n_feats, n_colors=n_colors)
         check_choice("model.norm", norm, NORMS)
         check_choice("model.act", act, ACTIVATIONS)
         check_img_range(img_range)

@@ -13,42 +13,24 @@ weights (njulj/RFDN) load as they are; they were trained on RGB 0-255 levels: im
 
 from __future__ import annotations
 
-import torch
-from torch import nn
-
-from srlab.models.attention import ESA, DistillationNet, check_sizes, leaky_relu
+from srlab.models.attention import (
+    ESA,
+    DistillationNet,
+    FeatureDistillation,
+    conv3x3,
+    leaky_relu,
+)
+from srlab.models.blocks import check_sizes
 from srlab.utils.errors import SRLabError
 
 
-class RFDB(nn.Module):
+class RFDB(FeatureDistillation):
     """Residual feature distillation block: three steps of (1x1 distil `c*_d`, 3x3 refine `c*_r`
-    plus its input), a last 3x3 distil `c4`, the 1x1 fusion `c5` and ESA. No skip over the block:
-    the authors' block ends at ESA."""
+    plus its input), a last 3x3 distil `c4`, the 1x1 fusion `c5` and ESA, with LeakyReLU. No skip
+    over the block: the authors' block ends at ESA."""
 
     def __init__(self, n_feats: int, esa_channels: int):
-        super().__init__()
-        distilled = n_feats // 2
-        self.c1_d = nn.Conv2d(n_feats, distilled, 1)
-        self.c1_r = nn.Conv2d(n_feats, n_feats, 3, padding=1)
-        self.c2_d = nn.Conv2d(n_feats, distilled, 1)
-        self.c2_r = nn.Conv2d(n_feats, n_feats, 3, padding=1)
-        self.c3_d = nn.Conv2d(n_feats, distilled, 1)
-        self.c3_r = nn.Conv2d(n_feats, n_feats, 3, padding=1)
-        self.c4 = nn.Conv2d(n_feats, distilled, 3, padding=1)
-        self.act = leaky_relu()
-        self.c5 = nn.Conv2d(4 * distilled, n_feats, 1)
-        self.esa = ESA(n_feats, esa_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        distilled_1 = self.act(self.c1_d(x))
-        refined_1 = self.act(self.c1_r(x) + x)  # shallow residual block (SRB)
-        distilled_2 = self.act(self.c2_d(refined_1))
-        refined_2 = self.act(self.c2_r(refined_1) + refined_1)
-        distilled_3 = self.act(self.c3_d(refined_2))
-        refined_3 = self.act(self.c3_r(refined_2) + refined_2)
-        distilled_4 = self.act(self.c4(refined_3))
-        distilled = torch.cat([distilled_1, distilled_2, distilled_3, distilled_4], dim=1)
-        return self.esa(self.c5(distilled))
+        super().__init__(n_feats, conv3x3, leaky_relu(), lambda: ESA(n_feats, esa_channels))
 
 
 class RFDN(DistillationNet):

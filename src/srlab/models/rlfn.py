@@ -18,12 +18,11 @@ from srlab.models.attention import (
     LightESA,
     PixelShuffleToImage,
     add_blocks,
-    check_sizes,
     leaky_relu,
     output_image,
     outputs_of_chain,
 )
-from srlab.models.blocks import check_img_range
+from srlab.models.blocks import check_img_range, check_sizes
 
 
 class RLFB(nn.Module):

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from srlab.models.blocks import check_choice, check_positive
+from srlab.models.blocks import check_choice, check_integer_scale, check_positive
 from srlab.models.luma import (
     BicubicUpscale,
     check_channels,
-    check_upscale,
     on_bicubic_upscale,
     plain_convs,
 )
@@ -46,7 +45,7 @@ class SRCNN(nn.Module):
             padding: "replicate" (the border of the authors' MATLAB test code) or "zeros".
         """
         super().__init__()
-        check_upscale(scale)
+        check_integer_scale(scale)
         check_choice("model.padding", padding, PADDINGS)
         check_sizes(kernel_sizes, n_feats)
         image_channels = check_channels(channels)

@@ -12,8 +12,8 @@ from torch import nn
 from srlab.models.blocks import (
     PixelShuffleUpsampler,
     ResBlock,
-    check_positive,
     check_scale,
+    check_sizes,
     interpolate_bicubic,
 )
 
@@ -39,9 +39,7 @@ class SRResNet(nn.Module):
         """
         super().__init__()
         check_scale(scale, "pixelshuffle")
-        check_positive("model.n_resblocks", n_resblocks)
-        check_positive("model.n_feats", n_feats)
-        check_positive("model.n_colors", n_colors)
+        check_sizes(n_resblocks=n_resblocks, n_feats=n_feats, n_colors=n_colors)
         self.scale = scale
         self.global_skip = global_skip
         self.head = nn.Sequential(nn.Conv2d(n_colors, n_feats, 9, padding=4), nn.PReLU())

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from srlab.models.blocks import check_positive
+from srlab.models.blocks import check_integer_scale, check_sizes
 from srlab.models.luma import (
     BicubicUpscale,
     check_channels,
-    check_upscale,
     on_bicubic_upscale,
     plain_convs,
 )
@@ -32,8 +31,8 @@ class VDSR(nn.Module):
             channels: what the convs see: "y" (MATLAB's Y, the paper) or "rgb".
         """
         super().__init__()
-        check_upscale(scale)
-        check_positive("model.n_feats", n_feats)
+        check_integer_scale(scale)
+        check_sizes(n_feats=n_feats)
         if isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 2:
             raise SRLabError(
                 f"model.n_layers={n_layers!r} must be an integer >= 2 (the first conv makes the "

@@ -168,7 +168,17 @@ def measure_cost(
 ) -> Cost:
     """Parameters, MACs and (unless `latency=False`) latency and peak memory of `net` on the
     convention's LR input (`input`: "hd" or "ntire"), in eval mode, where its weights are."""
-    net = net.eval()
+    training = net.training  # a net about to train must not be left in eval mode (BN)
+    net.eval()
+    try:
+        return cost_of(net, scale, input, latency, warmup, repeats)
+    finally:
+        net.train(training)
+
+
+def cost_of(
+    net: nn.Module, scale: int, input: str, latency: bool, warmup: int, repeats: int
+) -> Cost:
     shape = (3, *lr_size(scale, input))
     device = next_device(net)
     measured: dict[str, Any] = {}

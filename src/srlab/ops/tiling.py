@@ -21,17 +21,27 @@ from torch import Tensor
 Net = Callable[[Tensor], Tensor]
 
 
-def tiled_forward(net: Net, lr: Tensor, scale: int, tile: int | None, overlap: int = 32) -> Tensor:
+def tiled_forward(
+    net: Net,
+    lr: Tensor,
+    scale: int,
+    tile: int | None,
+    overlap: int = 32,
+    on_tile: Callable[[], None] | None = None,
+) -> Tensor:
     """net(lr) computed tile by tile: (B, C, h, w) -> (B, C', h * scale, w * scale).
 
     `tile` and `overlap` are in LR pixels; `tile=None` (or 0), or an image no larger than one
     tile, runs the whole image at once. All tiles have the same size, spread evenly over the
     image, and a tile is cut from every image of the batch at once; the output stays on `lr`'s
-    device.
+    device. `on_tile` is called after each of the `tile_count` passes (a progress bar's step).
     """
     height, width = lr.shape[-2:]
     if not tile or (height <= tile and width <= tile):
-        return net(lr)
+        out = net(lr)
+        if on_tile is not None:
+            on_tile()
+        return out
     if tile <= overlap:
         raise ValueError(f"tile ({tile}) must be larger than the overlap ({overlap})")
 
@@ -44,8 +54,17 @@ def tiled_forward(net: Net, lr: Tensor, scale: int, tile: int | None, overlap: i
             sr[..., _hr(kept_rows, scale), _hr(kept_cols, scale)] = out[
                 ..., _hr(kept_rows, scale, rows.start), _hr(kept_cols, scale, cols.start)
             ]
+            if on_tile is not None:
+                on_tile()
     assert sr is not None
     return sr
+
+
+def tile_count(height: int, width: int, tile: int | None, overlap: int = 32) -> int:
+    """The passes `tiled_forward` makes over an LR image of height x width: 1 when it is whole."""
+    if not tile or (height <= tile and width <= tile):
+        return 1
+    return len(_spans(height, tile, overlap)) * len(_spans(width, tile, overlap))
 
 
 def _spans(length: int, tile: int, overlap: int) -> list[tuple[slice, slice]]:

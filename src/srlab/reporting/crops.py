@@ -1,5 +1,6 @@
 """The crop strip of report.html: HR, bicubic and each run's SR of one validation image, cut at
-the same place from the comparison images the runs saved, each captioned with its PSNR."""
+the same place from the comparison strips the runs saved (training/strips.py; their label bands
+left out), each captioned with its PSNR on the set (the mean) and on the crop's own pixels."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from srlab.ops.pixels import as_batch
 from srlab.ops.quality import psnr
 from srlab.reporting.runs import Run, bicubic_psnr
 from srlab.reporting.table import Comparison
+from srlab.training.strips import strip_panels
 from srlab.utils.errors import SRLabError
 
 
@@ -50,7 +52,8 @@ def comparison_crops(comparison: Comparison, image: str | None) -> tuple[str, li
 
     The runs' images/<set>_<image>.png are strips of 4 equal panels LR | bicubic | SR | HR, centre
     crops of the same size from the same validation image, so panel k of every run shows the
-    same pixels. Each SR crop is labelled with its run's PSNR on the set and on this crop.
+    same pixels. Each SR crop is labelled with its run's mean PSNR on the set and its PSNR on
+    this crop, computed from the crop's pixels as shown.
     """
     runs = [run for run in comparison.runs if image_names(run)]
     image = shared_image(runs, image) if runs else None
@@ -63,7 +66,7 @@ def comparison_crops(comparison: Comparison, image: str | None) -> tuple[str, li
     strips = [(run, strip) for run, strip in strips if strip is not None]
     if not strips:
         return image, []
-    _, bicubic, _, hr = np.split(strips[0][1], 4, axis=1)
+    bicubic, hr = strips[0][1]["bicubic"], strips[0][1]["HR"]
     border = int(OmegaConf.select(strips[0][0].config, "scale", default=0) or 0)
     set_psnr = bicubic_psnr(runs, val_set)
     crops = [
@@ -71,7 +74,7 @@ def comparison_crops(comparison: Comparison, image: str | None) -> tuple[str, li
         Crop("bicubic", caption(bicubic, hr, border, set_psnr, val_set), bicubic),
     ]
     for run, strip in strips:
-        sr = np.split(strip, 4, axis=1)[2]
+        sr = strip["SR"]
         if sr.shape != hr.shape:
             continue  # saved with another crop size: not the same place
         set_psnr = run.metrics.get(f"val/{val_set}/psnr")
@@ -80,23 +83,23 @@ def comparison_crops(comparison: Comparison, image: str | None) -> tuple[str, li
     return image, crops
 
 
-def read_strip(path: Path) -> np.ndarray | None:
-    """A comparison strip, or None when it is unreadable or not 4 equal panels: one run's broken
+def read_strip(path: Path) -> dict[str, np.ndarray] | None:
+    """A comparison strip's panels, or None when it is unreadable or no strip: one run's broken
     image leaves it out of the crops, not the report."""
     try:
         strip = read_image(path)
     except SRLabError:
         return None
-    return strip if strip.shape[1] % 4 == 0 else None
+    return strip_panels(strip)
 
 
 def caption(
     crop: np.ndarray, hr: np.ndarray, border: int, set_psnr: float | None, val_set: str
 ) -> str:
-    """`29.47 dB on Set5 · 27.31 dB on this crop` (Y-channel PSNR, the protocol's border)."""
+    """`29.47 dB mean on Set5 · 27.31 dB on this crop` (Y-channel PSNR, the protocol's border)."""
     border = min(border, (min(hr.shape[:2]) - 1) // 2)
     on_crop = float(
         psnr(as_batch(crop), as_batch(hr), border=border, y_channel=hr.shape[2] == 3)[0]
     )
-    parts = [f"{set_psnr:.2f} dB on {val_set}"] if set_psnr is not None else []
+    parts = [f"{set_psnr:.2f} dB mean on {val_set}"] if set_psnr is not None else []
     return " · ".join([*parts, f"{on_crop:.2f} dB on this crop"])

@@ -29,6 +29,7 @@ PANELS = (
 )
 LOG_SPAN = 20  # an axis whose values span more than this factor is drawn log-scaled
 MARKERS = "osD^v<>p*"  # one per validation set
+LEGEND_WIDTH = 40  # a longer label (the settings of a run of many) is the run's name alone
 
 
 @dataclass
@@ -199,7 +200,9 @@ def draw_curve(axis: Axes, setting: Setting, key: str) -> None:
     if not steps:
         return
     means = np.array([value.mean for value in spreads])
-    (line,) = axis.plot(steps, means, marker=".", label=setting.label)
+    # a legend of long labels outgrows the axes, and the figure's layout gives up
+    label = setting.label if len(setting.label) <= LEGEND_WIDTH else setting.name
+    (line,) = axis.plot(steps, means, marker=".", label=label)
     if any(value.std is not None for value in spreads):
         stds = np.array([value.std or 0.0 for value in spreads])
         axis.fill_between(steps, means - stds, means + stds, color=line.get_color(), alpha=0.2)

@@ -13,7 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from srlab.training.summary import SUMMARY_FILE, RunStatus, RunSummary
+from srlab.training.summary import SUMMARY_FILE, RunStatus, RunSummary, how_it_ended
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import NOISY_OVERRIDE_PREFIXES, split_override
 
@@ -61,6 +61,8 @@ class Run:
         if status == RunStatus.FAILED:
             error = (self.summary.error or "").strip().splitlines()
             return f"{status}: {error[0]}" if error else str(status)
+        if status == RunStatus.STOPPED:  # `stopped by trainer.max_time at step 244 of 1600`
+            return how_it_ended(self.summary) or str(status)
         return STATUS_TEXT.get(status, str(status) or "unknown")
 
     def setting(self, key: str) -> str:

@@ -26,6 +26,8 @@ from srlab.training.summary import RunStatus
 from srlab.utils.tables import console, print_table
 
 SEED_KEY = "seed"  # runs that differ only in it are repeats of one setting
+SETTINGS_SHOWN = 3  # setting columns in the terminal and report.html tables; the files have all
+PATH_WIDTH = 40  # a longer path reads as its last parts: `…/DIV2K/DIV2K_train_HR`
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Comparison:
     columns: list[str]
     rows: list[list[Any]]  # one per setting
     val_sets: list[str]
+    setting_columns: list[str] = field(default_factory=list)  # the last columns: what differs
     notes: list[str] = field(default_factory=list)  # said under the table: how sure it is
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -111,7 +114,7 @@ def settings_label(settings: dict[str, list[str]], index: int) -> str:
     """`n_resblocks=8, lr=0.001`: run `index`'s values of the settings, by their short names."""
     names = short_names(list(settings))
     return ", ".join(
-        f"{name}={column[index]}"
+        f"{name}={shorten_path(column[index])}"
         for name, column in zip(names, settings.values(), strict=True)
         if column[index]
     )
@@ -129,9 +132,12 @@ def build_comparison(runs: list[Run]) -> Comparison:
         settings.pop(SEED_KEY)
     val_sets = validation_sets(runs)
     metrics = [f"val/{name}/{metric}" for name in val_sets for metric in ("psnr", "ssim")]
-    columns = ["run", *short_names(list(settings)), *(["n"] if aggregated else [])]
     costs = measured_costs(runs)
-    columns += ["params", *costs, "steps", "wall_s", *metrics, "status"]
+    # the metrics first, what the runs cost next, then the settings that differ (as many as
+    # there are: the terminal and report.html show the first few, the files all)
+    setting_columns = short_names(list(settings))
+    columns = ["run", *metrics, "status", *(["n"] if aggregated else []), "params", *costs]
+    columns += ["steps", "wall_s", *setting_columns]
     rows, row_settings = [], []
     for group in groups:
         members = [runs[index] for index in group]
@@ -141,7 +147,7 @@ def build_comparison(runs: list[Run]) -> Comparison:
         values = [column[group[0]] for column in settings.values()]
         row_settings.append(setting)
         rows.append(setting_row(setting, values, metrics, aggregated, costs))
-    comparison = Comparison(runs, labels, row_settings, columns, rows, val_sets)
+    comparison = Comparison(runs, labels, row_settings, columns, rows, val_sets, setting_columns)
     comparison.notes = seed_notes(comparison)
     return comparison
 
@@ -176,17 +182,17 @@ def setting_row(
     runs = setting.runs
     return [
         setting.name,
-        *values,
-        *([len(runs)] if aggregated else []),
-        shared(runs, "params"),
-        *(cost_cell(runs, column) for column in costs),
-        shared(runs, "steps"),
-        runs[0].summary_value("wall_s") if len(runs) == 1 else mean(runs, "wall_s"),
         *(
             runs[0].metrics.get(metric) if len(runs) == 1 else pooled(runs, metric)
             for metric in metrics
         ),
         joint_status(runs),
+        *([len(runs)] if aggregated else []),
+        shared(runs, "params"),
+        *(cost_cell(runs, column) for column in costs),
+        shared(runs, "steps"),
+        runs[0].summary_value("wall_s") if len(runs) == 1 else mean(runs, "wall_s"),
+        *values,
     ]
 
 
@@ -265,11 +271,20 @@ def sort_value(value: Any) -> Any:
     return value.mean if isinstance(value, Spread) else value
 
 
+def shorten_path(text: str) -> str:
+    """A path longer than PATH_WIDTH as its last two parts, `…/DIV2K/DIV2K_train_HR`."""
+    if len(text) <= PATH_WIDTH or "/" not in text.strip("/"):
+        return text
+    return "…/" + "/".join(text.rstrip("/").split("/")[-2:])
+
+
 def format_value(column: str, value: Any) -> str:
     """How a value reads in a table: PSNR 2 decimals, SSIM 4, seconds 1; blank when missing;
-    `35.44 ± 0.03` over seeds."""
+    `35.44 ± 0.03` over seeds; a long path by its last parts (the CSV has it whole)."""
     if value is None:
         return ""
+    if isinstance(value, str) and column != "status":
+        return shorten_path(value)
     if isinstance(value, Spread):
         text = format_value(column, value.mean)
         return text if value.std is None else f"{text} ± {format_value(column, value.std)}"
@@ -354,14 +369,34 @@ def csv_cells(comparison: Comparison, column: str, value: Any) -> list[Any]:
     return [plain, ""] if comparison.aggregated and column.startswith("val/") else [plain]
 
 
+def shown_columns(comparison: Comparison) -> list[int]:
+    """The columns of the terminal and report.html tables: all but the settings past the first
+    SETTINGS_SHOWN (they are in the files, and under a fold in report.html)."""
+    hidden = set(comparison.setting_columns[SETTINGS_SHOWN:])
+    return [index for index, name in enumerate(comparison.columns) if name not in hidden]
+
+
+def hidden_settings_note(comparison: Comparison) -> str:
+    """What the terminal table leaves out, and where it is."""
+    hidden = comparison.setting_columns[SETTINGS_SHOWN:]
+    if not hidden:
+        return ""
+    return (
+        f"{len(hidden)} more settings differ ({', '.join(hidden)}): see comparison.md, "
+        "comparison.csv or report.html (html=true)"
+    )
+
+
 def print_comparison(comparison: Comparison, title: str) -> None:
-    """The table in the terminal, the best PSNR/SSIM in bold and runs that did not complete in
-    colour, then its notes."""
+    """The table in the terminal (metrics first, the first few settings that differ), the best
+    PSNR/SSIM in bold and runs that did not complete in colour, then its notes."""
     best = best_rows(comparison)
+    shown = shown_columns(comparison)
     rows = []
     for index, row in enumerate(comparison.rows):
         cells = []
-        for column, (name, value) in enumerate(zip(comparison.columns, row, strict=True)):
+        for column in shown:
+            name, value = comparison.columns[column], row[column]
             text = escape(format_value(name, value))
             if best.get(column) == index:
                 text = f"[bold]{text}[/]"
@@ -369,6 +404,7 @@ def print_comparison(comparison: Comparison, title: str) -> None:
                 text = f"[{'red' if value.startswith(RunStatus.FAILED) else 'yellow'}]{text}[/]"
             cells.append(text)
         rows.append(cells)
-    print_table(title, [escape(name) for name in comparison.columns], rows)
-    for note in comparison.notes:
-        console().print(escape(note), highlight=False)
+    print_table(title, [escape(comparison.columns[column]) for column in shown], rows)
+    for note in [hidden_settings_note(comparison), *comparison.notes]:
+        if note:
+            console().print(escape(note), highlight=False)

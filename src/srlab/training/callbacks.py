@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import logging
 import math
+import re
+import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import lightning as L
-import numpy as np
-import torch
-import torch.nn.functional as F
 from lightning.pytorch.callbacks import EarlyStopping, RichProgressBar, Timer
-from PIL import Image, ImageDraw, ImageFont
+from lightning.pytorch.callbacks.progress.rich_progress import (
+    BatchesProcessedColumn,
+    ProcessingSpeedColumn,
+)
+from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
 
 from srlab.data.io import write_image
-from srlab.ops.pixels import to_uint8
-from srlab.ops.quality import psnr
+from srlab.training.strips import comparison_strip
 from srlab.training.summary import RunStatus, RunSummary
 
 log = logging.getLogger(__name__)
@@ -104,6 +107,7 @@ class RunSummaryWriter(L.Callback):
             history=self.history,
             signal=self.signal,
             stop_reason=self.stop_reason,
+            degradation=degradation_name(trainer),
         )
         summary.write(self.path)
         if tell_loggers:
@@ -141,41 +145,10 @@ def stop_reason(trainer: L.Trainer) -> str:
     return "stopped"
 
 
-def centre_crop(image: torch.Tensor, size: int) -> torch.Tensor:
-    """(1, C, H, W) -> (C, h, w): the centre `size` x `size` pixels (or less, if smaller)."""
-    height, width = image.shape[-2:]
-    size_h, size_w = min(size, height), min(size, width)
-    top, left = (height - size_h) // 2, (width - size_w) // 2
-    return image[0, :, top : top + size_h, left : left + size_w]
-
-
-def labelled(panel: np.ndarray, label: str, band: int = 18) -> np.ndarray:
-    """A uint8 HWC panel under a white band with `label` written in it."""
-    rgb = np.repeat(panel, 3, axis=2) if panel.shape[2] == 1 else panel
-    canvas = Image.new("RGB", (rgb.shape[1], rgb.shape[0] + band), "white")
-    canvas.paste(Image.fromarray(rgb), (0, band))
-    font = ImageFont.load_default(size=12)
-    ImageDraw.Draw(canvas).text((3, 2), label, fill="black", font=font)
-    return np.asarray(canvas)
-
-
-def comparison_strip(
-    batch: dict[str, torch.Tensor], sr: torch.Tensor, crop: int, scale: int, step: int
-) -> np.ndarray:
-    """LR (nearest-upscaled) | bicubic | SR | HR, centre crops of `crop` HR pixels side by side,
-    each labelled (bicubic and SR with their whole-image PSNR, SR with the step), uint8 HWC."""
-    lr_up = F.interpolate(batch["lr"], scale_factor=scale, mode="nearest")
-    hr = batch["hr"]
-    bicubic_db = psnr(batch["bicubic"], hr, border=scale).item()
-    sr_db = psnr(sr, hr, border=scale).item()
-    panels = {
-        "LR": lr_up,
-        f"bicubic {bicubic_db:.2f} dB": batch["bicubic"],
-        f"SR {sr_db:.2f} dB, step {step}": sr,
-        "HR": hr,
-    }
-    strips = [labelled(to_uint8(centre_crop(p, crop)), name) for name, p in panels.items()]
-    return np.concatenate(strips, axis=1)
+def degradation_name(trainer: L.Trainer) -> str | None:
+    """What made the run's LR (srlab.data.degradation); None for a datamodule without one."""
+    degradation = getattr(trainer.datamodule, "degradation", None)
+    return degradation.name if degradation is not None else None
 
 
 class FinalValidation(L.Callback):
@@ -274,6 +247,93 @@ def duration_text(seconds: float) -> str:
     return f"{days:02d}:{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
+class TrainLog(L.Callback):
+    """The run in its log (train.log), to follow with `tail -f`: at every logging interval
+    (`trainer.log_every_n_steps`) the step, loss and its terms, learning rate, steps/s and the
+    time to the last step; after every validation its metrics. While a progress bar shows the
+    steps, their lines go to the log file only (the terminal has the bar)."""
+
+    def __init__(self) -> None:
+        self.last: tuple[int, float] | None = None  # (step, time) of the last line
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.last = (trainer.global_step, time.monotonic())
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        step, interval = trainer.global_step, trainer.log_every_n_steps
+        if not trainer.is_global_zero or interval <= 0 or step % interval or self.last is None:
+            return
+        now = time.monotonic()
+        rate = (step - self.last[0]) / max(now - self.last[1], 1e-9)
+        self.last = (step, now)
+        line = step_line(trainer, trainer.callback_metrics, rate)
+        showing_steps = trainer.progress_bar_callback is not None
+        say(line, to_terminal=not showing_steps)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        say(validation_line(trainer.global_step, trainer.callback_metrics), to_terminal=True)
+
+
+def step_line(trainer: L.Trainer, metrics: dict[str, Any], steps_per_s: float) -> str:
+    """`step 500/1600 · loss 0.02314 (l1 0.02314) · lr 9.12e-04 · 3.21 steps/s · ETA 0:05:42`."""
+    step, planned = trainer.global_step, trainer.max_steps
+    parts = [f"step {step}/{planned}" if planned > 0 else f"step {step}"]
+    if "train/loss" in metrics:
+        terms = " ".join(
+            f"{key.removeprefix('train/loss_')} {float(value):.5f}"
+            for key, value in metrics.items()
+            if key.startswith("train/loss_")
+        )
+        parts.append(f"loss {float(metrics['train/loss']):.5f}" + (f" ({terms})" if terms else ""))
+    if "train/lr" in metrics:
+        parts.append(f"lr {float(metrics['train/lr']):.2e}")
+    parts.append(f"{steps_per_s:.2f} steps/s")
+    if planned > 0 and steps_per_s > 0:
+        left = (planned - step) / steps_per_s
+        time_left = max_time_left(trainer)
+        if time_left is not None and time_left < left:  # trainer.max_time ends it first
+            parts.append(f"ETA {timedelta(seconds=round(time_left))} (trainer.max_time)")
+        else:
+            parts.append(f"ETA {timedelta(seconds=round(left))}")
+    return " · ".join(parts)
+
+
+def validation_line(step: int, metrics: dict[str, Any]) -> str:
+    """`validation at step 500: Set5 PSNR 36.12 dB SSIM 0.9501 (bicubic 33.66 dB 0.9299)`."""
+    sets: dict[str, dict[str, float]] = {}
+    for key, value in metrics.items():
+        if re.fullmatch(r"val/[^/]+/\w+", key):
+            _, name, metric = key.split("/")
+            sets.setdefault(name, {})[metric] = float(value)
+    scores = []
+    for name, value in sets.items():
+        text = f"{name} {scores_text(value.get('psnr'), value.get('ssim'))}"
+        if "bicubic_psnr" in value:
+            text += f" (bicubic {scores_text(value['bicubic_psnr'], value.get('bicubic_ssim'))})"
+        scores.append(text)
+    return f"validation at step {step}: " + "; ".join(scores)
+
+
+def scores_text(psnr: float | None, ssim: float | None) -> str:
+    return " ".join(
+        ([f"PSNR {psnr:.2f} dB"] if psnr is not None else [])
+        + ([f"SSIM {ssim:.4f}"] if ssim is not None else [])
+    )
+
+
+def say(line: str, to_terminal: bool) -> None:
+    """An INFO line of srlab's log: to the terminal and the log file, or to the file only."""
+    if to_terminal:
+        log.info(line)
+        return
+    record = log.makeRecord(log.name, logging.INFO, __file__, 0, line, (), None)
+    for handler in logging.getLogger().handlers:  # Hydra's: the run's <task>.log
+        if isinstance(handler, logging.FileHandler) and log.isEnabledFor(logging.INFO):
+            handler.handle(record)
+
+
 class ComparisonImages(L.Callback):
     """Saves the latest comparison strips under the run directory and logs them (W&B,
     TensorBoard, MLflow: whichever loggers keep images)."""
@@ -299,8 +359,16 @@ class ComparisonImages(L.Callback):
 
 class StepProgressBar(RichProgressBar):
     """Lightning's rich progress bar, over the whole run when it is step-based
-    (`trainer.max_steps`): one bar of max_steps with the run's time remaining, instead of a bar
-    per epoch labelled `Epoch 27/-2` (Lightning writes max_epochs - 1, and max_epochs is -1)."""
+    (`trainer.max_steps`): one bar of max_steps, in 80 columns: the steps, the run's time
+    remaining, steps/s, the loss and the last validation's PSNR (of `monitor`; default: the first
+    set's), instead of a bar per epoch labelled `Epoch 27/-2` (Lightning writes max_epochs - 1,
+    and max_epochs is -1) with a `v_num`. While it is drawn, log messages (srlab's, Lightning's)
+    print above it, not into it."""
+
+    def __init__(self, refresh_rate: int = 1, monitor: str | None = None, **kwargs: Any):
+        super().__init__(refresh_rate=refresh_rate, **kwargs)
+        self.monitor = monitor
+        self.rerouted: list[tuple[logging.StreamHandler, Any]] = []
 
     def step_based(self) -> bool:
         return self.trainer.max_steps > 0
@@ -309,10 +377,66 @@ class StepProgressBar(RichProgressBar):
     def total_train_batches(self) -> int | float:
         return self.trainer.max_steps if self.step_based() else super().total_train_batches
 
+    @property
+    def validation_description(self) -> str:
+        return "val" if self.step_based() else super().validation_description
+
+    def configure_columns(self, trainer: L.Trainer) -> list:
+        if trainer.max_steps <= 0:
+            return super().configure_columns(trainer)
+        return [
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(bar_width=16, complete_style=self.theme.progress_bar),
+            BatchesProcessedColumn(style=self.theme.batch_progress),
+            TimeRemainingColumn(),
+            ProcessingSpeedColumn(style=self.theme.processing_speed),
+        ]
+
+    def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
+        """The loss and the last validation's PSNR: no `v_num`, nothing that would not fit."""
+        items = super().get_metrics(trainer, pl_module)
+        if not self.step_based():
+            return items
+        shown = {"loss": items["train/loss"]} if "train/loss" in items else {}
+        psnr = last_psnr(trainer.callback_metrics, self.monitor)
+        if psnr is not None:
+            shown["PSNR"] = f"{psnr:.2f}"
+        return shown
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        super().on_train_start(trainer, pl_module)
+        if self.progress is not None and self.is_enabled:
+            self.reroute_logs()
+
+    def reroute_logs(self) -> None:
+        """Log handlers that print to the terminal print through the bar's display (which
+        draws them above itself) while it is live; they hold the streams of before."""
+        # rich's live display stands in for sys.stdout and sys.stderr: the files it proxies
+        live = {
+            getattr(proxy, "rich_proxied_file", None): proxy for proxy in (sys.stdout, sys.stderr)
+        }
+        live.pop(None, None)
+        loggers = [logging.getLogger(), logging.getLogger("lightning.pytorch")]
+        for handler in [handler for logger in loggers for handler in logger.handlers]:
+            stream = getattr(handler, "stream", None)
+            if type(handler) is logging.StreamHandler and stream in live:
+                self.rerouted.append((handler, handler.setStream(live[stream])))
+
+    def restore_logs(self) -> None:
+        for handler, stream in self.rerouted:
+            handler.setStream(stream)
+        self.rerouted = []
+
+    def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        self.restore_logs()
+        super().teardown(trainer, pl_module, stage)
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, error: Any) -> None:
+        self.restore_logs()
+        super().on_exception(trainer, pl_module, error)
+
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.step_based() and self.train_progress_bar_id is not None and self.progress:
-            description = self._get_train_description(trainer.current_epoch)
-            self.progress.update(self.train_progress_bar_id, description=description)
             return  # Lightning would reset the bar (count, clock, speed) every epoch
         super().on_train_epoch_start(trainer, pl_module)
         if self.step_based():  # a resumed run starts at its step
@@ -333,4 +457,11 @@ class StepProgressBar(RichProgressBar):
     def _get_train_description(self, current_epoch: int) -> str:
         if not self.step_based():
             return super()._get_train_description(current_epoch)
-        return f"{f'Epoch {current_epoch}':{len(self.validation_description)}}"
+        return ""  # the steps say where the run is; its epochs mean nothing
+
+
+def last_psnr(metrics: dict[str, Any], monitor: str | None = None) -> float | None:
+    """The last validation's PSNR: `monitor`'s, else the first set's (`val/<set>/psnr`)."""
+    keys = [monitor] if monitor else [k for k in metrics if re.fullmatch(r"val/[^/]+/psnr", k)]
+    value = metrics.get(keys[0]) if keys else None
+    return None if value is None else float(value)

@@ -4,6 +4,7 @@ fit, and print the closing table. `python -m srlab.train` (and the speed bench) 
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import time
 import warnings
@@ -60,9 +61,9 @@ for notice in (
 # are its own (a new run always gets a new directory: conf/hydra/default.yaml); and a Timer's
 # state, the training time so far, is left behind only when trainer.max_time is lifted
 # (max_time=null), where there is no limit to count it against.
-warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
-warnings.filterwarnings(
-    "ignore", message=r"Be aware that when using `ckpt_path`.*callbacks: \['Timer'\]"
+RESUME_NOTICES = (
+    r"Checkpoint directory .* exists and is not empty",
+    r"Be aware that when using `ckpt_path`.*callbacks: \['Timer'\]",
 )
 
 
@@ -102,11 +103,33 @@ def build_trainer(cfg: DictConfig, callbacks: list[Any], loggers: list[Any]) -> 
         cause = error.__cause__
         if not isinstance(cause, MisconfigurationException) or "gpu" not in str(cause).lower():
             raise
-        choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
-        raise SRLabError(
-            f"trainer={choices.get('trainer', cfg.trainer.accelerator)}: no GPU here ({cause}); "
-            "use trainer=cpu (or trainer=ddp trainer.accelerator=cpu for DDP on CPU processes)"
-        ) from None
+        raise no_gpu(cfg.trainer, str(cause)) from None
+
+
+def no_gpu(trainer: DictConfig, why: str) -> SRLabError:
+    choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
+    return SRLabError(
+        f"trainer={choices.get('trainer', trainer.accelerator)}: no GPU here ({why}); "
+        "use trainer=cpu (or trainer=ddp trainer.accelerator=cpu for DDP on CPU processes)"
+    )
+
+
+def check_setup(cfg: DictConfig) -> None:
+    """The mistakes srlab sees before it builds anything: values of the wrong type, a GPU recipe
+    where there is no GPU (build_trainer catches the rest of Lightning's device errors)."""
+    check_config(cfg)
+    if cfg.trainer.get("accelerator") in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise no_gpu(cfg.trainer, "torch.cuda.is_available() is False")
+
+
+def discard_run_dir(output_dir: Path) -> None:
+    """Remove the directory of a run that a config error stopped before it began: it would hold
+    Hydra's copy of the config and the log of the failed start only, and `srlab.compare` would
+    list it as a run. Never a directory holding anything else (a resumed run's)."""
+    if in_multirun() or rank_zero_only.rank != 0 or not output_dir.is_dir():
+        return  # a sweep's failed job stays, for the sweep's report to name it
+    if all(path.name == ".hydra" or path.suffix == ".log" for path in output_dir.iterdir()):
+        shutil.rmtree(output_dir, ignore_errors=True)
 
 
 def cpu_batch_norm(trainer: DictConfig) -> dict[str, bool]:
@@ -146,6 +169,8 @@ def net_cost(module: L.LightningModule, settings: DictConfig | dict) -> dict[str
         module.scale,
         input=settings.get("input", "hd"),
         latency=bool(settings.get("latency", False)),
+        warmup=int(settings.get("warmup", 1)),
+        repeats=int(settings.get("repeats", 3)),
     ).as_dict()
 
 
@@ -169,10 +194,14 @@ def train(cfg: DictConfig) -> float | None:
     if in_multirun() and previous is not None and previous.status == RunStatus.COMPLETED:
         log.info("skipped: %s already completed (summary.json); its files are kept", output_dir)
         return previous.metrics.get(cfg.get("optimized_metric"))
-    check_config(cfg)
-    ckpt_path = resume_from(cfg, output_dir)
-    spent = ckpt_path and spent_limit(ckpt_path, cfg.trainer.max_steps, cfg.trainer.max_time)
-    if spent:  # before the try: the run's summary.json stays as it ended
+    try:  # outside the try below: a run its config stops writes no summary.json
+        check_setup(cfg)
+        ckpt_path = resume_from(cfg, output_dir)
+        spent = ckpt_path and spent_limit(ckpt_path, cfg.trainer.max_steps, cfg.trainer.max_time)
+    except SRLabError:
+        discard_run_dir(output_dir)
+        raise
+    if spent:  # a resumed run's summary.json stays as it ended
         if in_multirun():  # a sweep run again: this job has done what its limits allow
             log.info("skipped: %s", spent)
             return previous.metrics.get(cfg.get("optimized_metric")) if previous else None
@@ -188,7 +217,10 @@ def train(cfg: DictConfig) -> float | None:
                 check_resumable(ckpt_path, module.net, module.net_config)
                 log.info("resuming from %s", ckpt_path)
             log_run_config(trainer, cfg, module)
-            trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+            with warnings.catch_warnings():
+                for notice in RESUME_NOTICES if ckpt_path else ():
+                    warnings.filterwarnings("ignore", message=notice)
+                trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     except RunInterrupted as stop:
         log.warning("stopped by %s; to resume: %s", stop, resume_hint(output_dir))
         # submitit's requeue; not Python's Ctrl-C handler, whose KeyboardInterrupt is a traceback

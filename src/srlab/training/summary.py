@@ -69,6 +69,7 @@ class RunSummary:
     signal: str | None = None  # interrupted: the signal's name
     # what ended it (STOP_REASONS): max_steps, max_time, signal, error ...; None while it runs
     stop_reason: str | None = None
+    degradation: str | None = None  # what made its LR (srlab.data.degradation): bicubic, bd_...
 
     @classmethod
     def from_dict(cls, data: Any) -> RunSummary:
@@ -90,10 +91,10 @@ class RunSummary:
         return cls.from_dict(json.loads(path.read_text()))
 
     def to_dict(self) -> dict[str, Any]:
-        """As summary.json holds it: `steps_planned`, `error`, `signal` and `stop_reason` only
-        when set."""
+        """As summary.json holds it: `steps_planned`, `error`, `signal`, `stop_reason` and
+        `degradation` only when set."""
         data = {**asdict(self), "status": str(self.status)}
-        for key in ("steps_planned", "error", "signal", "stop_reason"):
+        for key in ("steps_planned", "error", "signal", "stop_reason", "degradation"):
             if data[key] is None:
                 del data[key]
         return data

@@ -1,7 +1,9 @@
 """What every entry point shares: `main` (`hydra_entry_point`, or `compose_entry_point` for a
-command that is no Hydra job), `--help` that starts with the command's usage, user mistakes
-printed in a few lines with exit status 1; in a multirun a failed job returns None so that the
-other jobs go on. Each command gives its usage line as a constant, `USAGE`, beside its code."""
+command that is no Hydra job), `--help` that starts with what the command does, its usage, its
+config groups (one line each) and three examples, user mistakes printed in a few lines with exit
+status 1 (a wrong option or key with the closest valid ones); in a multirun a failed job returns
+None so that the other jobs go on. Each command gives its usage line and examples as constants,
+`USAGE` and `EXAMPLES`, beside its code."""
 
 from __future__ import annotations
 
@@ -29,9 +31,73 @@ def in_multirun() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
-def help_text(usage: str, doc: str | None) -> str:
-    """What `--help` prints first: the usage line, then the command module's docstring."""
-    return f"usage: {usage}\n\n{(doc or '').strip()}\n"
+# What each config group chooses, for `--help` (one line a group; a new group gets its line here).
+GROUP_HELP = {
+    "model": "the net: its family and sizes",
+    "module": "the LightningModule: what it validates, EMA",
+    "module/loss": "the training loss",
+    "module/optimizer": "the optimizer",
+    "module/scheduler": "the learning-rate schedule",
+    "data": "training images and validation sets",
+    "degradation": "how LR images are made from HR",
+    "trainer": "Lightning's Trainer: device, precision, steps",
+    "logger": "where metrics and images go: W&B, TensorBoard, MLflow, CSV",
+    "callbacks": "checkpoints, summary.json, train.log, progress bar, pre-emption",
+    "paths": "where data and logs are",
+    "experiment": "a whole recipe, over any of the groups above",
+    "hparams_search": "a hyperparameter search (with -m)",
+}
+
+
+def config_groups(config_name: str) -> list[str]:
+    """`  model             the net: its family and sizes (default: resnet_sr)`, for each
+    group conf/<config_name>.yaml takes (Hydra's own are left to Hydra's help)."""
+    from hydra import compose, initialize_config_dir
+
+    from srlab.utils.hydra import config_dir
+
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        choices = compose(config_name, return_hydra_config=True).hydra.runtime.choices
+    return [
+        f"  {group:<17} {GROUP_HELP.get(group, '')} (default: {choice or 'none'})"
+        for group, choice in sorted(choices.items())
+        if not group.startswith("hydra")
+    ]
+
+
+def help_text(
+    usage: str, doc: str | None, examples: Sequence[str] = (), config_name: str | None = None
+) -> str:
+    """What `--help` prints first: what the command does (the first paragraph of its module's
+    docstring), its usage line, its config groups, examples, then the rest of the docstring."""
+    summary, _, details = (doc or "").strip().partition("\n\n")
+    parts = [summary, f"usage: {usage}"]
+    groups = config_groups(config_name) if config_name else []
+    if groups:
+        parts.append("config groups (group=option; the options are listed further down):")
+        parts[-1] += "\n" + "\n".join(groups)
+    if examples:
+        parts.append("examples:\n" + "\n".join(f"  {example}" for example in examples))
+    return "\n\n".join([*parts, details.strip()]).strip() + "\n"
+
+
+def option_hint(error: Exception) -> list[str]:
+    """`model=resnet: no such option; did you mean resnet_sr?` and the group's options, for
+    an option of a config group that does not exist; [] for any other error."""
+    from hydra.errors import MissingConfigException
+
+    if not isinstance(error, MissingConfigException) or not error.options:
+        return []
+    group, _, option = error.missing_cfg_file.rpartition("/")
+    if not group:
+        return []
+    options = sorted(error.options)
+    # what it starts (model=resnet: resnet_sr), shortest first, then what it resembles
+    close = sorted((choice for choice in options if choice.startswith(option)), key=len)
+    close += [c for c in difflib.get_close_matches(option, options, cutoff=0.5) if c not in close]
+    close = close[:2]
+    guess = f"; did you mean {' or '.join(close)}?" if close else ""
+    return [f"{group}={option}: no such option{guess}", f"options of {group}: {', '.join(options)}"]
 
 
 def missing_value_error(error: MissingMandatoryValue, usage: str) -> SRLabError:
@@ -42,7 +108,7 @@ def missing_value_error(error: MissingMandatoryValue, usage: str) -> SRLabError:
 
 def run_entry_point(function: Callable[[Any], Any], cfg: Any, usage: str = "") -> Any:
     """`function(cfg)`; a user mistake is printed in a few lines (and exits 1), with `usage`
-    when a required key was not given."""
+    when a required key was not given; Ctrl-C in one line (exit status 130)."""
     try:
         try:
             return function(cfg)
@@ -54,6 +120,10 @@ def run_entry_point(function: Callable[[Any], Any], cfg: Any, usage: str = "") -
         if in_multirun():
             return None
         sys.exit(1)
+    except KeyboardInterrupt as stop:  # Ctrl-C: one line (what was done, if the command says)
+        done = f": {stop}" if str(stop) else ""
+        Console(stderr=True, soft_wrap=True).print(f"stopped by Ctrl-C{escape(done)}")
+        sys.exit(130)
     except Exception:
         if in_multirun():
             log.exception("this job failed; the sweep goes on")
@@ -122,7 +192,7 @@ def check_command_line(config_name: str, args: list[str]) -> None:
     try:
         compose_config(config_name, overrides)
     except HydraException as error:
-        message = hydra_message(error).splitlines()
+        message = option_hint(error) or hydra_message(error).splitlines()
         key = getattr(error.__cause__, "full_key", None)
         hint = config_error_hint(config_name, overrides, key) if key else ""
         console = Console(stderr=True, soft_wrap=True)
@@ -137,11 +207,15 @@ def asks_for_help(args: Sequence[str]) -> bool:
 
 
 def hydra_entry_point(
-    config_name: str, function: Callable[[Any], Any], usage: str, doc: str | None
+    config_name: str,
+    function: Callable[[Any], Any],
+    usage: str,
+    doc: str | None,
+    examples: Sequence[str] = (),
 ) -> Callable[[], None]:
     """`main` of `python -m srlab.<verb>`: check the command line, then run `function(cfg)`
-    under Hydra with conf/<config_name>.yaml. `--help`: `usage` and `doc`, then Hydra's help
-    (the config groups and the composed config)."""
+    under Hydra with conf/<config_name>.yaml. `--help`: `help_text`, then Hydra's help (every
+    option of the config groups and the composed config)."""
     import hydra
 
     from srlab.utils.hydra import config_dir
@@ -152,7 +226,7 @@ def hydra_entry_point(
 
     def main() -> None:
         if asks_for_help(sys.argv[1:]):
-            print(help_text(usage, doc))
+            print(help_text(usage, doc, examples, config_name))
         check_command_line(config_name, sys.argv[1:])
         hydra_main()
 
@@ -164,17 +238,18 @@ def compose_entry_point(
     function: Callable[[Any], Any],
     usage: str,
     doc: str | None,
+    examples: Sequence[str] = (),
     bare_arguments_to: str | None = None,
 ) -> Callable[[Sequence[str] | None], None]:
     """`main` of a command that is no Hydra job (it writes no run directory and never sweeps):
     its arguments compose conf/<config_name>.yaml (`compose_arguments`), then `function(cfg)`
-    runs as under `hydra_entry_point`; an int result is the exit status. `--help`: `usage` and
-    `doc`."""
+    runs as under `hydra_entry_point`; an int result is the exit status. `--help`:
+    `help_text`."""
 
     def main(argv: Sequence[str] | None = None) -> None:
         args = list(sys.argv[1:] if argv is None else argv)
         if asks_for_help(args):
-            print(help_text(usage, doc))
+            print(help_text(usage, doc, examples, config_name))
             return
         status = run_entry_point(
             lambda arguments: function(
@@ -204,7 +279,8 @@ def compose_arguments(
     try:
         cfg = compose_config(config_name, [arg for arg in args if arg not in bare])
     except HydraException as error:
-        raise SRLabError(f"{hydra_message(error)}\nusage: {usage}") from error
+        message = "\n".join(option_hint(error)) or hydra_message(error)
+        raise SRLabError(f"{message}\nusage: {usage}") from error
     if bare_arguments_to is not None:
         cfg[bare_arguments_to] = [*cfg[bare_arguments_to], *bare]
     return cfg

@@ -11,24 +11,23 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from srlab.models.attention import scale_of_tail
 from srlab.models.bsrn import INPUT_COPIES
-from srlab.weights.layouts.base import SAME_KEYS, Layout, StateDict, indices, shapes_only
+from srlab.weights.layouts.base import (
+    SAME_KEYS,
+    Layout,
+    StateDict,
+    W,
+    shapes_only,
+    shuffle_tail_sizes,
+)
 
 BSRN = "srlab.models.bsrn.BSRN"
-RULES = ((r"upsampler\.upsampleOneStep\.0\.(weight|bias)", r"upsampler.0.\1"), *SAME_KEYS)
+RULES = ((rf"upsampler\.upsampleOneStep\.0\.{W}", r"upsampler.0.\1"), *SAME_KEYS)
 
 
 def bsrn_settings(state_dict: StateDict, variant: str) -> dict[str, Any]:
-    n_feats, head_channels = state_dict["fea_conv.pw.weight"].shape[:2]
-    n_colors = head_channels // INPUT_COPIES  # the head sees the input replicated
-    return {
-        "scale": scale_of_tail(state_dict["upsampler.0.weight"], n_colors),
-        "n_feats": n_feats,
-        "n_blocks": len(indices(state_dict, r"B(\d+)\.c1_d\.weight")),
-        "variant": variant,
-        "n_colors": n_colors,
-    }
+    head, blocks = "fea_conv.pw.weight", r"B(\d+)\.c1_d\.weight"  # the head sees the input 4x
+    return {**shuffle_tail_sizes(state_dict, head, blocks, INPUT_COPIES), "variant": variant}
 
 
 def build_bsrn_s(state_dict: StateDict, scale: int | None) -> tuple[dict[str, Any], StateDict]:

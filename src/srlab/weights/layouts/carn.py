@@ -10,34 +10,23 @@ one upsampler, `upsample.up`, has its scale in its shapes).
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
-import torch
-
 from srlab.models.blocks import mean_buffer
 from srlab.utils.errors import SRLabError
-from srlab.weights.layouts.base import Layout, StateDict, indices
+from srlab.weights.layouts.base import (
+    Layout,
+    StateDict,
+    W,
+    indices,
+    read_mean_shift,
+    scale_of_upsampler,
+    without_mean_shift,
+)
 
 CARN = "srlab.models.carn.CARN"
-W = r"(weight|bias)"
 UPSAMPLE = r"upsample\.(up\d?)\.(\d+)\.(weight|bias)"  # after the rules: branch, index, tensor
-
-
-def read_rgb_mean(state_dict: StateDict) -> list[float]:
-    """The mean of the authors' MeanShift convs: weight I, bias -mean (sub) and +mean (add),
-    on the [0, 1] scale."""
-    identity = torch.eye(3).view(3, 3, 1, 1)
-    mean = -state_dict["sub_mean.bias"].float()
-    for name, sign in (("sub_mean", -1), ("add_mean", 1)):
-        weight, bias = state_dict[f"{name}.weight"], state_dict[f"{name}.bias"]
-        if not torch.equal(weight.float(), identity) or not torch.allclose(sign * bias, mean):
-            raise SRLabError(
-                f"{name}.shifter is not the identity plus {'-' if sign < 0 else '+'}mean: "
-                "srlab's CARN shifts by a mean only; these weights cannot be converted"
-            )
-    return [round(float(value), 6) for value in mean]  # float32 0.4488 -> 0.448799997...
 
 
 def pick_upsampler(state_dict: StateDict, scale: int | None) -> StateDict:
@@ -66,19 +55,9 @@ def pick_upsampler(state_dict: StateDict, scale: int | None) -> StateDict:
     return weights
 
 
-def scale_of_upsampler(state_dict: StateDict, n_feats: int) -> int:
-    """Each conv makes step^2 * n_feats channels; the scale is the steps' product."""
-    steps = [
-        math.isqrt(state_dict[f"upsample.{index}.weight"].shape[0] // n_feats)
-        for index in indices(state_dict, r"upsample\.(\d+)\.weight")
-    ]
-    return math.prod(steps)
-
-
 def build_carn(state_dict: StateDict, scale: int | None) -> tuple[dict[str, Any], StateDict]:
-    rgb_mean = read_rgb_mean(state_dict)
-    weights = pick_upsampler(state_dict, scale)
-    weights = {k: v for k, v in weights.items() if not k.startswith(("sub_mean.", "add_mean."))}
+    rgb_mean = read_mean_shift(state_dict, img_range=1.0)  # the authors' nets take [0, 1]
+    weights = without_mean_shift(pick_upsampler(state_dict, scale))
     n_feats, n_colors = weights["entry.weight"].shape[:2]
     first_conv = weights["b1.b1.body.0.weight"]  # (n_feats, n_feats / groups, 3, 3)
     weights["rgb_mean"] = mean_buffer(rgb_mean, True, n_colors)

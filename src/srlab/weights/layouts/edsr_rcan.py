@@ -22,20 +22,27 @@ uses 1: 1.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 
 from srlab.models.blocks import DIV2K_RGB_MEAN, mean_buffer
-from srlab.utils.errors import SRLabError
-from srlab.weights.layouts.base import Build, Layout, StateDict, indices
+from srlab.weights.layouts.base import (
+    LEVELS,
+    Build,
+    Layout,
+    Rules,
+    StateDict,
+    W,
+    indices,
+    read_mean_shift,
+    scale_of_upsampler,
+    without_mean_shift,
+)
 
 RESNET_SR = "srlab.models.resnet_sr.ResNetSR"
 RCAN = "srlab.models.rcan.RCAN"
-IMG_RANGE = 255.0  # every layout here was trained on 0-255 levels
-W = r"(weight|bias)"
 
 
 def edsr_pytorch_res_scale(sizes: dict[str, int]) -> float:
@@ -58,7 +65,7 @@ def mean_shift_build(target: str, res_scale: Callable[[dict[str, int]], float]) 
 
     def build(state_dict: StateDict, scale: int | None) -> tuple[dict[str, Any], StateDict]:
         rgb_mean = read_rgb_mean(state_dict)
-        weights = {k: v for k, v in state_dict.items() if not k.startswith(("sub_", "add_"))}
+        weights = without_mean_shift(state_dict)
         sizes = SIZES[target](weights)
         weights = {key.format(**sizes): value for key, value in weights.items()}
         weights["rgb_mean"] = mean_buffer(rgb_mean, True, sizes["n_colors"])
@@ -67,45 +74,59 @@ def mean_shift_build(target: str, res_scale: Callable[[dict[str, int]], float]) 
             "res_scale": res_scale(sizes),
             "mean_shift": True,
             "rgb_mean": rgb_mean,
-            "img_range": IMG_RANGE,
+            "img_range": LEVELS,  # every layout here was trained on 0-255 levels
         }
         return config, weights
 
     return build
 
 
-MEAN_SHIFT_RULES = ((rf"((sub|add)_mean\.{W})", r"\1"),)  # read into rgb_mean by the build
+def edsr_pytorch_rules(*body: tuple[str, str]) -> Rules:
+    """EDSR-PyTorch's frame, kept by RCAN's code: the mean shift (read into rgb_mean by the
+    build), `head.0`, the body's own rules, then its last conv `body.<n>`, the upsampler
+    `tail.0` and the last conv `tail.1`."""
+    return (
+        (rf"((sub|add)_mean\.{W})", r"\1"),
+        (rf"head\.0\.{W}", r"head.\1"),
+        *body,
+        (rf"body\.(\d+)\.{W}", r"body.\1.\2"),
+        (rf"tail\.0\.(\d+)\.{W}", r"upsample.\1.\2"),
+        (rf"tail\.1\.{W}", r"tail.\1"),
+    )
+
+
+def basicsr_rules(*body: tuple[str, str], last_body_conv: str) -> Rules:
+    """BasicSR's frame: `conv_first`, the body's own rules, `conv_after_body` (srlab's
+    `last_body_conv`, its number filled by the build), `upsample` and `conv_last`."""
+    return (
+        (rf"conv_first\.{W}", r"head.\1"),
+        *body,
+        (rf"conv_after_body\.{W}", last_body_conv + r".\1"),
+        (rf"upsample\.(\d+)\.{W}", r"upsample.\1.\2"),
+        (rf"conv_last\.{W}", r"tail.\1"),
+    )
+
+
+RCAB = r"body\.(\d+)\.residual_group\.(\d+)\.rcab"  # BasicSR's RCAN: group, block
 LAYOUTS = (
     Layout(
         name="EDSR-PyTorch",
         target=RESNET_SR,
         required=("sub_mean.bias", "head.0.weight", "body.0.body.0.weight", "tail.1.weight"),
-        rules=(
-            *MEAN_SHIFT_RULES,
-            (rf"head\.0\.{W}", r"head.\1"),
-            (rf"body\.(\d+)\.body\.([02])\.{W}", r"body.\1.body.\2.\3"),
-            (rf"body\.(\d+)\.{W}", r"body.\1.\2"),
-            (rf"tail\.0\.(\d+)\.{W}", r"upsample.\1.\2"),
-            (rf"tail\.1\.{W}", r"tail.\1"),
-        ),
+        rules=edsr_pytorch_rules((rf"body\.(\d+)\.body\.([02])\.{W}", r"body.\1.body.\2.\3")),
         build=mean_shift_build(RESNET_SR, edsr_pytorch_res_scale),
     ),
     Layout(
         name="RCAN",
         target=RCAN,
         required=("sub_mean.bias", "head.0.weight", "body.0.body.0.body.3.conv_du.0.weight"),
-        rules=(
-            *MEAN_SHIFT_RULES,
-            (rf"head\.0\.{W}", r"head.\1"),
+        rules=edsr_pytorch_rules(
             (rf"body\.(\d+)\.body\.(\d+)\.body\.([02])\.{W}", r"body.\1.body.\2.body.\3.\4"),
             (
                 rf"body\.(\d+)\.body\.(\d+)\.body\.3\.conv_du\.([02])\.{W}",
                 r"body.\1.body.\2.body.3.gate.\3.\4",
             ),
             (rf"body\.(\d+)\.body\.(\d+)\.{W}", r"body.\1.body.\2.\3"),
-            (rf"body\.(\d+)\.{W}", r"body.\1.\2"),
-            (rf"tail\.0\.(\d+)\.{W}", r"upsample.\1.\2"),
-            (rf"tail\.1\.{W}", r"tail.\1"),
         ),
         build=mean_shift_build(RCAN, unscaled),
     ),
@@ -113,13 +134,10 @@ LAYOUTS = (
         name="BasicSR EDSR",
         target=RESNET_SR,
         required=("conv_first.weight", "body.0.conv1.weight", "conv_last.weight"),
-        rules=(
-            (rf"conv_first\.{W}", r"head.\1"),
+        rules=basicsr_rules(
             (rf"body\.(\d+)\.conv1\.{W}", r"body.\1.body.0.\2"),
             (rf"body\.(\d+)\.conv2\.{W}", r"body.\1.body.2.\2"),
-            (rf"conv_after_body\.{W}", r"body.{n_resblocks}.\1"),
-            (rf"upsample\.(\d+)\.{W}", r"upsample.\1.\2"),
-            (rf"conv_last\.{W}", r"tail.\1"),
+            last_body_conv="body.{n_resblocks}",
         ),
         build=mean_shift_build(RESNET_SR, basicsr_edsr_res_scale),
     ),
@@ -131,43 +149,26 @@ LAYOUTS = (
             "body.0.residual_group.0.rcab.3.attention.1.weight",
             "conv_last.weight",
         ),
-        rules=(
-            (rf"conv_first\.{W}", r"head.\1"),
-            (
-                rf"body\.(\d+)\.residual_group\.(\d+)\.rcab\.([02])\.{W}",
-                r"body.\1.body.\2.body.\3.\4",
-            ),
+        rules=basicsr_rules(
+            (rf"{RCAB}\.([02])\.{W}", r"body.\1.body.\2.body.\3.\4"),
             # BasicSR's attention Sequential starts with its pool: its convs are 1 and 3.
-            (
-                rf"body\.(\d+)\.residual_group\.(\d+)\.rcab\.3\.attention\.1\.{W}",
-                r"body.\1.body.\2.body.3.gate.0.\3",
-            ),
-            (
-                rf"body\.(\d+)\.residual_group\.(\d+)\.rcab\.3\.attention\.3\.{W}",
-                r"body.\1.body.\2.body.3.gate.2.\3",
-            ),
+            (rf"{RCAB}\.3\.attention\.1\.{W}", r"body.\1.body.\2.body.3.gate.0.\3"),
+            (rf"{RCAB}\.3\.attention\.3\.{W}", r"body.\1.body.\2.body.3.gate.2.\3"),
             (rf"body\.(\d+)\.conv\.{W}", r"body.\1.body.{n_resblocks}.\2"),
-            (rf"conv_after_body\.{W}", r"body.{n_resgroups}.\1"),
-            (rf"upsample\.(\d+)\.{W}", r"upsample.\1.\2"),
-            (rf"conv_last\.{W}", r"tail.\1"),
+            last_body_conv="body.{n_resgroups}",
         ),
         build=mean_shift_build(RCAN, unscaled),
     ),
 )
 
 
-def read_scale(state_dict: Mapping[str, torch.Tensor], n_feats: int) -> int:
-    """Each pixel-shuffle conv makes step**2 * n_feats channels; the scale is the steps' product."""
-    scale = 1
-    for index in indices(state_dict, r"upsample\.(\d+)\.weight"):
-        step = math.isqrt(state_dict[f"upsample.{index}.weight"].shape[0] // n_feats)
-        scale *= step
-    return scale
-
-
 def common_sizes(state_dict: Mapping[str, torch.Tensor]) -> dict[str, int]:
     n_feats, n_colors = state_dict["head.weight"].shape[:2]
-    return {"scale": read_scale(state_dict, n_feats), "n_feats": n_feats, "n_colors": n_colors}
+    return {
+        "scale": scale_of_upsampler(state_dict, n_feats),
+        "n_feats": n_feats,
+        "n_colors": n_colors,
+    }
 
 
 def resnet_sr_sizes(state_dict: Mapping[str, torch.Tensor]) -> dict[str, int]:
@@ -190,19 +191,7 @@ SIZES = {RESNET_SR: resnet_sr_sizes, RCAN: rcan_sizes}
 
 
 def read_rgb_mean(state_dict: Mapping[str, torch.Tensor]) -> list[float]:
-    """EDSR-PyTorch's MeanShift: 1x1 convs with weight I / std and bias -/+ 255 * mean / std;
-    srlab has no std (all published weights use 1). BasicSR stores no mean: DIV2K's."""
+    """EDSR-PyTorch's and RCAN's mean, from their MeanShift convs; BasicSR stores none: DIV2K's."""
     if "sub_mean.bias" not in state_dict:
         return list(DIV2K_RGB_MEAN)
-    identity = torch.eye(3).view(3, 3, 1, 1)
-    for name, sign in (("sub_mean", -1), ("add_mean", 1)):
-        weight, bias = state_dict.get(f"{name}.weight"), state_dict.get(f"{name}.bias")
-        if weight is None or bias is None or not torch.equal(weight.float(), identity):
-            raise SRLabError(
-                f"{name}.weight is not the identity (rgb_std != 1) or {name} is incomplete; "
-                "srlab's mean shift has no std: these weights cannot be converted"
-            )
-        if not torch.allclose(sign * bias.float(), -state_dict["sub_mean.bias"].float()):
-            raise SRLabError("add_mean.bias is not -sub_mean.bias; the mean shifts disagree")
-    # Rounded to 6 places: 255 * mean went through float32 (-114.444 -> 0.448800000957...).
-    return [round(-float(value) / IMG_RANGE, 6) for value in state_dict["sub_mean.bias"]]
+    return read_mean_shift(state_dict, LEVELS)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from srlab.models.attention import scale_of_tail
 from srlab.utils.errors import SRLabError
-from srlab.weights.layouts.base import SAME_KEYS, Layout, StateDict, indices, shapes_only
+from srlab.weights.layouts.base import Layout, StateDict, shapes_only, shuffle_tail_sizes
 
 
 def imdn_settings(state_dict: StateDict) -> dict[str, Any]:
-    n_feats, n_colors = state_dict["fea_conv.weight"].shape[:2]
+    sizes = shuffle_tail_sizes(state_dict, "fea_conv.weight", r"IMDB(\d+)\.c1\.weight")
+    n_feats = sizes["n_feats"]
     distilled = state_dict["IMDB1.c4.weight"].shape[0]
     attention = state_dict["IMDB1.cca.conv_du.0.weight"].shape[0]  # CCA's squeezed channels
     distillation_rate = distilled / n_feats
@@ -22,14 +22,7 @@ def imdn_settings(state_dict: StateDict) -> dict[str, Any]:
             f"these IMDN weights distil {distilled} of {n_feats} channels with {attention} in "
             "the attention: no distillation_rate and reduction of srlab's IMDN build that"
         )
-    return {
-        "scale": scale_of_tail(state_dict["upsampler.0.weight"], n_colors),
-        "n_feats": n_feats,
-        "n_blocks": len(indices(state_dict, r"IMDB(\d+)\.c1\.weight")),
-        "distillation_rate": distillation_rate,
-        "reduction": reduction,
-        "n_colors": n_colors,
-    }
+    return {**sizes, "distillation_rate": distillation_rate, "reduction": reduction}
 
 
 LAYOUTS = (
@@ -44,7 +37,6 @@ LAYOUTS = (
             "LR_conv.weight",
             "upsampler.0.weight",
         ),
-        rules=SAME_KEYS,
         build=shapes_only(imdn_settings),
     ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from srlab.utils.errors import SRLabError
-from srlab.weights.layouts.base import SAME_KEYS, Layout, StateDict, indices
+from srlab.weights.layouts.base import Layout, StateDict, indices
 
 PAN = "srlab.models.pan.PAN"
 ONE_STEP_SCALES = (2, 3)
@@ -50,7 +50,6 @@ LAYOUTS = (
             "HRconv1.weight",
             "conv_last.weight",
         ),
-        rules=SAME_KEYS,
         build=build_pan,
     ),
 )

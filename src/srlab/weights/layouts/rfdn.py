@@ -7,21 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from srlab.models.attention import scale_of_tail
-from srlab.weights.layouts.base import SAME_KEYS, Layout, StateDict, indices, shapes_only
-
-IMG_RANGE = 255.0
+from srlab.weights.layouts.base import LEVELS, Layout, StateDict, shapes_only, shuffle_tail_sizes
 
 
 def rfdn_settings(state_dict: StateDict) -> dict[str, Any]:
-    n_feats, n_colors = state_dict["fea_conv.weight"].shape[:2]
     return {
-        "scale": scale_of_tail(state_dict["upsampler.0.weight"], n_colors),
-        "n_feats": n_feats,
-        "n_blocks": len(indices(state_dict, r"B(\d+)\.c1_d\.weight")),
+        **shuffle_tail_sizes(state_dict, "fea_conv.weight", r"B(\d+)\.c1_d\.weight"),
         "esa_channels": state_dict["B1.esa.conv1.weight"].shape[0],
-        "n_colors": n_colors,
-        "img_range": IMG_RANGE,
+        "img_range": LEVELS,
     }
 
 
@@ -38,7 +31,6 @@ LAYOUTS = (
             "LR_conv.weight",
             "upsampler.0.weight",
         ),
-        rules=SAME_KEYS,
         build=shapes_only(rfdn_settings),
     ),
 )

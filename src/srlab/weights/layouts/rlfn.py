@@ -7,22 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from srlab.models.attention import scale_of_tail
-from srlab.weights.layouts.base import SAME_KEYS, Layout, StateDict, indices, shapes_only
-
-IMG_RANGE = 255.0
+from srlab.weights.layouts.base import LEVELS, Layout, StateDict, shapes_only, shuffle_tail_sizes
 
 
 def rlfn_settings(state_dict: StateDict) -> dict[str, Any]:
-    n_feats, n_colors = state_dict["conv_1.weight"].shape[:2]
     return {
-        "scale": scale_of_tail(state_dict["upsampler.0.weight"], n_colors),
-        "n_feats": n_feats,
+        **shuffle_tail_sizes(state_dict, "conv_1.weight", r"block_(\d+)\.c1_r\.weight"),
         "mid_channels": state_dict["block_1.c1_r.weight"].shape[0],
-        "n_blocks": len(indices(state_dict, r"block_(\d+)\.c1_r\.weight")),
         "esa_channels": state_dict["block_1.esa.conv1.weight"].shape[0],
-        "n_colors": n_colors,
-        "img_range": IMG_RANGE,
+        "img_range": LEVELS,
     }
 
 
@@ -38,7 +31,6 @@ LAYOUTS = (
             "conv_2.weight",
             "upsampler.0.weight",
         ),
-        rules=SAME_KEYS,
         build=shapes_only(rlfn_settings),
     ),
 )
