@@ -143,8 +143,10 @@ def test_results_are_written_as_json_per_set(tmp_path):
     result = run_eval(tmp_path, "model=bicubic", f"data.sets=[{folder},{other}]")
     written = json.loads((tmp_path / "results.json").read_text())
     assert written == result
-    assert list(written) == ["one", "other"]
+    assert list(written) == ["one", "other", "cost"]
     assert written["one"]["images"] == 1 and set(written["one"]) == {"psnr", "ssim", "images"}
+    # bicubic has no weights; its cost is stated for the papers' input, the LR of 1280 x 720
+    assert written["cost"]["params"] == 0 and written["cost"]["input"] == [3, 360, 640]
 
 
 def test_two_sets_of_the_same_name_are_refused(tmp_path):
@@ -291,3 +293,70 @@ def test_the_command_line_prints_a_mistake_without_a_traceback(tmp_path):
     unwrapped = "".join(done.stderr.splitlines())  # the console wraps long lines
     assert str(tmp_path / "benchmarks" / "Urban100") in unwrapped
     assert "Traceback" not in done.stderr
+
+
+def tiny_checkpoint(path: Path, scale: int, n_feats: int = 4) -> Path:
+    """An srlab checkpoint of an untrained tiny ResNetSR (what load_net reads)."""
+    from srlab.models.resnet_sr import ResNetSR
+
+    torch.manual_seed(n_feats)
+    net = ResNetSR(scale=scale, n_resblocks=1, n_feats=n_feats)
+    config = {
+        "_target_": "srlab.models.resnet_sr.ResNetSR",
+        "scale": scale,
+        "n_resblocks": 1,
+        "n_feats": n_feats,
+    }
+    state = {f"net.{key}": value for key, value in net.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"srlab": {"net_config": config, "scale": scale}, "state_dict": state}, path)
+    return path
+
+
+def test_several_checkpoints_make_a_leaderboard_that_skips_other_scales_and_marks_failures(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level("INFO", logger="srlab")
+    models = tmp_path / "models"
+    small, wide = tiny_checkpoint(models / "a.ckpt", 2, 4), tiny_checkpoint(models / "b.ckpt", 2, 8)
+    tiny_checkpoint(models / "x4.ckpt", 4)
+    (models / "broken.pth").write_bytes(b"not a checkpoint")
+    folder = one_image_set(tmp_path, SET5 / "bird.png")
+    results = run_eval(
+        tmp_path, f"ckpt_path={models}", "scale=2", f"data.sets=[{folder}]", "cost.latency=false"
+    )
+    assert set(results) == {"a.ckpt", "b.ckpt", "broken.pth"}  # x4.ckpt skipped
+    assert "cannot read checkpoint" in results["broken.pth"]["error"]  # marked, the others go on
+    assert "skipped" in caplog.text and "x4.ckpt" in caplog.text
+    for name, path in (("a.ckpt", small), ("b.ckpt", wide)):
+        alone = run_eval(
+            tmp_path / name, f"ckpt_path={path}", f"data.sets=[{folder}]", "cost.latency=false"
+        )
+        assert results[name]["one"] == alone["one"]  # the same numbers as one eval of it
+        assert results[name]["cost"]["macs"] == alone["cost"]["macs"] > 0
+    markdown = (tmp_path / "leaderboard.md").read_text()
+    assert "broken.pth (failed:" in markdown and "x4.ckpt" not in markdown
+    assert "| a.ckpt |" in markdown and "params" in markdown and "MACs (G)" in markdown
+    rows = (tmp_path / "leaderboard.csv").read_text().splitlines()
+    assert rows[0].startswith("model,path,error,one_psnr") and len(rows) == 4
+    page = (tmp_path / "leaderboard.html").read_text()
+    assert page.count("data:image/png;base64,") == 1  # PSNR against cost for the one set
+
+
+def test_a_published_file_is_shown_beside_the_papers_number(tmp_path: Path):
+    papers = tmp_path / "papers.yaml"
+    papers.write_text("a.ckpt:\n  scales:\n    2: {one: {psnr: 30.0, ssim: 0.9}}\n")
+    models = tmp_path / "models"
+    tiny_checkpoint(models / "a.ckpt", 2)
+    tiny_checkpoint(models / "b.ckpt", 2, 8)
+    folder = one_image_set(tmp_path, SET5 / "bird.png")
+    results = run_eval(
+        tmp_path,
+        f"ckpt_path={models}/*.ckpt",
+        f"papers={papers}",
+        f"data.sets=[{folder}]",
+        "cost.latency=false",
+    )
+    ours = results["a.ckpt"]["one"]["psnr"]
+    markdown = (tmp_path / "leaderboard.md").read_text()
+    assert f"{ours:.2f} (30.00, {ours - 30.0:+.2f})" in markdown

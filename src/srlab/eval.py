@@ -185,7 +185,10 @@ def evaluate_leaderboard(
     output_dir = Path(cfg.output).parent if cfg.get("output") else Path(cfg.paths.output_dir)
     for path in write_leaderboard(output_dir, entries, set_names, caption):
         log.info("wrote %s", path)
-    return {entry.name: {**entry.scores, "cost": entry.cost} for entry in entries}
+    return {
+        entry.name: {"error": entry.error} if entry.error else {**entry.scores, "cost": entry.cost}
+        for entry in entries
+    }
 
 
 def evaluate_entry(

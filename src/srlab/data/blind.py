@@ -10,7 +10,6 @@ The pure steps live in srlab.ops (blur, noise, jpeg); this module draws their pa
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -108,7 +107,7 @@ class Blind(Degradation):
         return bicubic_downscale(hr, scale)
 
     def degrade(self, hr: np.ndarray, scale: int, image_name: str) -> np.ndarray:
-        generator = torch.Generator().manual_seed(zlib.crc32(f"{self.seed}/{image_name}".encode()))
+        generator = self.image_generator(image_name)
         lr = self.degrade_batch(planes(hr).float()[None].div_(255), scale, generator)
         return hwc(lr[0].mul(255).round().to(torch.uint8))
 

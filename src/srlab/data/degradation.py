@@ -38,6 +38,7 @@ class Degradation:
     name = ""
     is_random = False  # True: `perturb` draws noise
     on_batches = False  # True: training LR is made from HR batches on the device (degrade_batch)
+    seed = 0  # a random one's: with a test image's name, the seed of that image's LR
 
     @property
     def exact_name(self) -> str:
@@ -57,7 +58,10 @@ class Degradation:
         return self.perturb(self.downscale(hr, scale), self.image_generator(image_name))
 
     def image_generator(self, image_name: str) -> torch.Generator | None:
-        return None
+        """A random degradation's generator for one test image: from `seed` and its name."""
+        if not self.is_random:
+            return None
+        return torch.Generator().manual_seed(zlib.crc32(f"{self.seed}/{image_name}".encode()))
 
     def __repr__(self) -> str:
         return self.name
@@ -98,7 +102,7 @@ class BlurDownsample(Degradation):
         return hwc(blur_downsample(planes(hr), kernel, scale))
 
 
-class BicubicNoise(Degradation):
+class BicubicNoise(Bicubic):
     """DN (RDN, RCAN): MATLAB bicubic, then Gaussian noise `sigma` on the 0-255 scale, rounded
     and saturated to uint8 (`uint8(single(lr) + single(sigma * randn(size)))`).
 
@@ -119,15 +123,9 @@ class BicubicNoise(Degradation):
 
     @property
     def exact_name(self) -> str:
-        return Bicubic.name
-
-    def downscale(self, hr: np.ndarray, scale: int) -> np.ndarray:
-        return bicubic_downscale(hr, scale)
+        return Bicubic.name  # its downscale is bicubic's
 
     def perturb(self, lr: np.ndarray, generator: torch.Generator | None = None) -> np.ndarray:
         levels = planes(lr).float()  # MATLAB's single
         noise = torch.randn(levels.shape, generator=generator).mul_(self.sigma)
         return hwc(matlab_uint8(levels.add_(noise)))
-
-    def image_generator(self, image_name: str) -> torch.Generator:
-        return torch.Generator().manual_seed(zlib.crc32(f"{self.seed}/{image_name}".encode()))

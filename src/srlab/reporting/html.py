@@ -239,7 +239,8 @@ def settings_fold(comparison: Comparison, shown: Sequence[int]) -> str:
     """Every setting that differs, per run, under a fold: when the table leaves some out."""
     if len(shown) == len(comparison.columns):
         return ""
-    columns = [0] + [comparison.columns.index(name) for name in comparison.setting_columns]
+    first = len(comparison.columns) - len(comparison.setting_columns)  # the last columns
+    columns = [0, *range(first, len(comparison.columns))]
     table = table_html(
         [comparison.columns[column] for column in columns],
         table_cells(comparison, columns),

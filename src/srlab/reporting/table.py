@@ -372,8 +372,8 @@ def csv_cells(comparison: Comparison, column: str, value: Any) -> list[Any]:
 def shown_columns(comparison: Comparison) -> list[int]:
     """The columns of the terminal and report.html tables: all but the settings past the first
     SETTINGS_SHOWN (they are in the files, and under a fold in report.html)."""
-    hidden = set(comparison.setting_columns[SETTINGS_SHOWN:])
-    return [index for index, name in enumerate(comparison.columns) if name not in hidden]
+    hidden = len(comparison.setting_columns[SETTINGS_SHOWN:])  # the last columns
+    return list(range(len(comparison.columns) - hidden))
 
 
 def hidden_settings_note(comparison: Comparison) -> str:

@@ -197,15 +197,14 @@ def train(cfg: DictConfig) -> float | None:
     try:  # outside the try below: a run its config stops writes no summary.json
         check_setup(cfg)
         ckpt_path = resume_from(cfg, output_dir)
-        spent = ckpt_path and spent_limit(ckpt_path, cfg.trainer.max_steps, cfg.trainer.max_time)
+        # a sweep run again finishes its jobs as they are (one already at its limits ends at once)
+        if ckpt_path and not in_multirun():
+            spent = spent_limit(ckpt_path, cfg.trainer.max_steps, cfg.trainer.max_time)
+            if spent:  # the resumed run's summary.json stays as it ended
+                raise SRLabError(spent)
     except SRLabError:
         discard_run_dir(output_dir)
         raise
-    if spent:  # a resumed run's summary.json stays as it ended
-        if in_multirun():  # a sweep run again: this job has done what its limits allow
-            log.info("skipped: %s", spent)
-            return previous.metrics.get(cfg.get("optimized_metric")) if previous else None
-        raise SRLabError(spent)
     started = time.time()
     log.info("run directory: %s", output_dir)
     try:
