@@ -49,3 +49,32 @@ def test_settings_that_differ_from_the_files_are_named(tmp_path: Path) -> None:
     cause = error.value.__cause__  # what `srlab.train` prints as its one-line error
     assert isinstance(cause, SRLabError)
     assert "model.reduction=4" in str(cause) and "model.img_range=255" in str(cause)
+
+
+@pytest.mark.parametrize(
+    ("model", "file", "scale", "overrides"),
+    [
+        ("imdn", "imdn/IMDN_x2.pth", 2, []),
+        ("rlfn", "rlfn/rlfn_x2.pth", 2, ["model.img_range=255"]),  # trained on 0-255
+        ("carn_m", "carn/carn_m.pth", 3, []),  # the multi-scale file's x3 branch
+        ("vdsr", "vdsr/VDSR_Official.mat", 4, []),
+    ],
+)
+def test_fine_tuning_starts_from_the_authors_file_as_eval_loads_it(
+    model, file, scale, overrides, shared_data
+):
+    from hydra import compose, initialize_config_dir
+    from hydra.utils import instantiate
+
+    from srlab.utils.hydra import config_dir, partial_config
+    from srlab.weights.loading import init_weights, load_net
+
+    with initialize_config_dir(config_dir(), version_base=None):
+        cfg = compose("train", overrides=[f"model={model}", f"scale={scale}", *overrides])
+    factory = instantiate(cfg.model)
+    net = factory()
+    path = shared_data / "published" / file
+    init_weights(net, partial_config(factory), path)
+    lr = torch.rand(1, 3, 20, 24, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(net.eval()(lr), load_net(path, scale)(lr), atol=1e-5)

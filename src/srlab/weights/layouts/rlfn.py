@@ -11,9 +11,13 @@ from srlab.weights.layouts.base import LEVELS, Layout, StateDict, shapes_only, s
 
 
 def rlfn_settings(state_dict: StateDict) -> dict[str, Any]:
+    sizes = shuffle_tail_sizes(state_dict, "conv_1.weight", r"block_(\d+)\.c1_r\.weight")
+    mid_channels = state_dict["block_1.c1_r.weight"].shape[0]
     return {
-        **shuffle_tail_sizes(state_dict, "conv_1.weight", r"block_(\d+)\.c1_r\.weight"),
-        "mid_channels": state_dict["block_1.c1_r.weight"].shape[0],
+        **sizes,
+        # null (= n_feats) as conf/model/rlfn.yaml says it, so that init_weights finds no
+        # difference where there is none; the NTIRE model's 48 inside 46 is given
+        "mid_channels": None if mid_channels == sizes["n_feats"] else mid_channels,
         "esa_channels": state_dict["block_1.esa.conv1.weight"].shape[0],
         "img_range": LEVELS,
     }
