@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,18 @@ needs_shared_data = pytest.mark.skipif(
 )
 # A net that trains in seconds: tests check behaviour, not quality.
 TINY = ["model.n_resblocks=1", "model.n_feats=8", "data.num_workers=0", "data.batch_size=4"]
+
+
+@pytest.fixture(autouse=True)
+def logging_as_found() -> Iterator[None]:
+    """Each test leaves the root logger's handlers as it found them: an entry point run in-process
+    (Hydra's job logging) adds a console handler holding that test's captured stderr, which pytest
+    closes, and the next test's log lines would fail on it ("I/O operation on closed file")."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)

@@ -157,7 +157,7 @@ def test_a_gpu_recipe_without_a_gpu_names_the_setting_before_any_data_error(tmp_
         f"paths.log_dir={tmp_path}", exit_code=1,
     )  # fmt: skip
     assert done.stderr.strip().splitlines()[-1] == (
-        "error: trainer=gpu: no GPU here (No supported gpu backend found!); use trainer=cpu "
+        "error: trainer=gpu: no GPU here (torch.cuda.is_available() is False); use trainer=cpu "
         "(or trainer=ddp trainer.accelerator=cpu for DDP on CPU processes)"
     )
     assert "Traceback" not in done.stderr

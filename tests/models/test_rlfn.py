@@ -17,9 +17,9 @@ TINY = {"n_feats": 8, "n_blocks": 2, "esa_channels": 4}
 LR = (2, 3, 17, 19)  # ESA needs 15 x 15 pixels at least
 # file: (its sizes, the authors' parameter count (published README))
 FILES = {
-    "rlfn_x2": ({"scale": 2, "n_feats": 52, "mid_channels": 52, "n_blocks": 6}, 526_856),
-    "rlfn_s_x2": ({"scale": 2, "n_feats": 48, "mid_channels": 48, "n_blocks": 6}, 454_620),
-    "rlfn_s_x4": ({"scale": 4, "n_feats": 48, "mid_channels": 48, "n_blocks": 6}, 470_208),
+    "rlfn_x2": ({"scale": 2, "n_feats": 52, "mid_channels": None, "n_blocks": 6}, 526_856),
+    "rlfn_s_x2": ({"scale": 2, "n_feats": 48, "mid_channels": None, "n_blocks": 6}, 454_620),
+    "rlfn_s_x4": ({"scale": 4, "n_feats": 48, "mid_channels": None, "n_blocks": 6}, 470_208),
     "rlfn_ntire_x4": ({"scale": 4, "n_feats": 46, "mid_channels": 48, "n_blocks": 4}, 317_218),
 }
 # Set5 (PSNR dB, SSIM) measured here by srlab's protocol; the paper's PSNR where it has the model
