@@ -360,3 +360,13 @@ def test_a_published_file_is_shown_beside_the_papers_number(tmp_path: Path):
     ours = results["a.ckpt"]["one"]["psnr"]
     markdown = (tmp_path / "leaderboard.md").read_text()
     assert f"{ours:.2f} (30.00, {ours - 30.0:+.2f})" in markdown
+
+
+def test_a_list_of_one_checkpoint_is_one_eval(tmp_path: Path):
+    path = tiny_checkpoint(tmp_path / "models" / "a.ckpt", 2)
+    folder = one_image_set(tmp_path, SET5 / "bird.png")
+    listed = run_eval(
+        tmp_path, f"ckpt_path=[{path}]", f"data.sets=[{folder}]", "cost.latency=false"
+    )
+    alone = run_eval(tmp_path, f"ckpt_path={path}", f"data.sets=[{folder}]", "cost.latency=false")
+    assert listed == alone and "one" in listed

@@ -61,7 +61,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     paths = checkpoint_paths(cfg.ckpt_path) if not cfg.get("model") else []
     if len(paths) > 1:
         return evaluate_leaderboard(cfg, folders, paths)
-    net = build_eval_net(cfg)
+    net = build_eval_net(cfg, paths[0] if paths else None)
     with Progress(transient=True) as progress:
         results = evaluate_net(cfg, net, folders, progress)
     caption = f"{model_label(cfg)} · {lr_label(cfg, folders)}"
@@ -217,12 +217,12 @@ def evaluate_entry(
     return entry
 
 
-def build_eval_net(cfg: DictConfig) -> nn.Module:
+def build_eval_net(cfg: DictConfig, path: Path | None = None) -> nn.Module:
     """`model=bicubic` (at `scale`, 2 when not given), else the net of `ckpt_path` (its scale;
     a given `scale` must match it)."""
     if cfg.get("model"):
         return instantiate(cfg.model, scale=cfg.scale or 2)().eval()
-    return load_net(cfg.ckpt_path, cfg.scale, use_ema=cfg.use_ema)
+    return load_net(path, cfg.scale, use_ema=cfg.use_ema)  # one file: a list of one too
 
 
 def check_unique_names(sets: list[BenchmarkSet]) -> None:
