@@ -11,12 +11,11 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from srlab.bench import bench
-from srlab.data.datasets import TrainPatches
 from srlab.data.degradation import bicubic_downscale
 from srlab.data.io import mod_crop, read_image
 from srlab.ops.pixels import to_uint8
 from srlab.speed.common import spread
-from srlab.speed.e2e_speed import plain_batches
+from srlab.speed.plain_loop import Job, batches
 from srlab.speed.train_speed import steady_steps_per_s
 from srlab.utils.errors import SRLabError
 from srlab.utils.hydra import asset_dir, config_dir
@@ -156,21 +155,26 @@ def test_spread_gives_median_range_and_quartiles() -> None:
     assert summary["values"] == [5.0, 1.0, 3.0, 2.0, 4.0]
 
 
-def test_plain_loop_batches_are_aligned_pairs_of_the_cached_whole_image_lr() -> None:
-    """The end-to-end figure's plain loop trains on what srlab trains on: each LR patch is the
-    exact degradation of its HR patch (inside the border ring, which sees the whole image),
-    flipped and rotated with it. The D4 transform is undone before degrading: MATLAB's resize
-    rounds between its height and width passes, so a rotation does not commute with it."""
-    hr = read_image(Path(asset_dir("Set5")) / "butterfly.png")
-    patches = TrainPatches([mod_crop(hr, 2)], scale=2, patch_size=48)
-    batch = plain_batches(patches, batch_size=8, seed=0)(0)
-    assert batch["lr"].shape == (8, 3, 24, 24) and batch["hr"].shape == (8, 3, 48, 48)
+def test_plain_loop_batches_are_aligned_pairs_of_the_whole_image_lr() -> None:
+    """The end-to-end yardstick trains on what srlab trains on: each LR patch is the exact
+    degradation of its HR patch (inside the border ring, which sees the whole image), flipped
+    and transposed with it. The D4 element is undone before degrading: MATLAB's resize rounds
+    between its height and width passes, so a rotation does not commute with it."""
+    hr = mod_crop(read_image(Path(asset_dir("Set5")) / "butterfly.png"), 2)
+    job = Job(
+        model={}, images=[], scale=2, patch_size=48, batch_size=8, steps=1, lr=1e-4,
+        betas=(0.9, 0.99), seed=0, channels_last=False, out="",
+    )  # fmt: skip
+    lr_batch, hr_batch = next(
+        batches([(hr, bicubic_downscale(hr, 2))], job, np.random.default_rng(0))
+    )
+    assert lr_batch.shape == (8, 3, 24, 24) and hr_batch.shape == (8, 3, 48, 48)
 
     def undo(image: np.ndarray, flip: bool, turns: int) -> np.ndarray:
         image = np.rot90(image, -turns)
         return np.ascontiguousarray(image[:, ::-1] if flip else image)
 
-    for lr, hr_patch in zip(batch["lr"], batch["hr"], strict=True):
+    for lr, hr_patch in zip(lr_batch, hr_batch, strict=True):
         lr, hr_patch = to_uint8(lr), to_uint8(hr_patch)
         matches = [
             np.array_equal(

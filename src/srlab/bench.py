@@ -25,7 +25,7 @@ from srlab.ops.cost import count_parameters
 from srlab.ops.pixels import to_float
 from srlab.speed.common import AUTOCAST_DTYPES, machine_info, spread
 from srlab.speed.data_speed import draw_batches, loader_samples_per_s
-from srlab.speed.e2e_speed import plain_batches
+from srlab.speed.e2e_speed import plain_loop_command, srlab_train_command, timed_process
 from srlab.speed.export_speed import onnx_vs_torch
 from srlab.speed.inference_speed import forwards, peak_memory_method, time_inference
 from srlab.speed.resize_speed import (
@@ -39,7 +39,6 @@ from srlab.speed.train_speed import (
     lightning_config,
     lightning_steps_per_s,
     plain_steps_per_s,
-    timed_config,
 )
 from srlab.utils.device import pick_device
 from srlab.utils.entry import hydra_entry_point
@@ -151,26 +150,24 @@ def cycle(batches: list[dict[str, torch.Tensor]]) -> Callable[[int], dict[str, t
 
 
 def bench_e2e(cfg: DictConfig, train_cfg: DictConfig, out_dir: Path) -> Samples:
-    """Per repeat, in alternating order: srlab.train as it runs (its own DataModule and loader)
-    and the plain loop cutting its batches from the same cached pairs."""
+    """Per repeat, in alternating order, each its own process: `python -m srlab.train` as a user
+    runs it and the plain loop (speed/plain_loop.py) on the same images and net."""
     warmup, steps = cfg.e2e.warmup_steps, cfg.e2e.steps
-    datamodule = instantiate(train_cfg.data)
-    datamodule.setup("fit")  # the pairs the plain loop crops: the same whole-image LR
-    seed = int(train_cfg.get("seed") or 0)
+    images = instantiate(train_cfg.data).train_image_files()
     samples: Samples = defaultdict(list)
     for repeat in range(cfg.repeats):
-        # The real config, data and loader included: only the clock and the step count added.
-        run_cfg = timed_config(train_cfg, out_dir / "e2e_runs" / str(repeat), warmup, steps)
-        batches = plain_batches(datamodule.train_set, datamodule.batch_size, seed + repeat)
-        loops = {
-            "srlab": partial(lightning_steps_per_s, run_cfg, warmup, steps),
-            "plain": partial(plain_steps_per_s, train_cfg, batches, warmup, steps),
+        run_dir = out_dir / "e2e_runs" / str(repeat)
+        commands = {
+            "srlab": srlab_train_command(
+                train_overrides(cfg), train_cfg, run_dir / "srlab", warmup + steps
+            ),
+            "plain": plain_loop_command(train_cfg, images, run_dir / "plain", warmup + steps),
         }
-        order = list(loops) if repeat % 2 == 0 else list(reversed(loops))
+        order = list(commands) if repeat % 2 == 0 else list(reversed(commands))
         speeds = {}
         for name in order:
             log.info("end-to-end training speed, repeat %d/%d: %s", repeat + 1, cfg.repeats, name)
-            speeds[name] = loops[name]()
+            speeds[name] = timed_process(commands[name], run_dir / name, warmup, steps)
         samples["train_e2e_ratio_vs_plain"].append(speeds["srlab"] / speeds["plain"])
         samples["train_e2e_steps_per_s_srlab"].append(speeds["srlab"])
         samples["train_e2e_steps_per_s_plain"].append(speeds["plain"])
@@ -276,12 +273,15 @@ def setup_notes(
             "progress bar); no validation"
         ),
         "e2e": (
-            f"srlab.train.train with its SRDataModule ({data.get('train_dir')}, "
-            f"num_workers={data.num_workers}, persistent_workers={data.persistent_workers}, "
-            f"{data.repeat} passes per epoch) vs a plain loop cropping and flipping batches "
-            "from the same cached whole-image LR/HR pairs, same net and optimizer, one "
-            f"process; clock from the end of step {cfg.e2e.warmup_steps} to the end of step "
-            f"{cfg.e2e.warmup_steps + cfg.e2e.steps} (epoch restarts included); no validation"
+            f"`python -m srlab.train {' '.join(train_overrides(cfg))}` (its SRDataModule on "
+            f"{data.get('train_dir')}, num_workers={data.num_workers}, callbacks, loggers and "
+            "progress bar) vs the plain loop of srlab/speed/plain_loop.py (its own crops, D4, "
+            "tensors, F.l1_loss and Adam; srlab only reads and degrades the images before the "
+            f"clock), same net, batch, patch and memory format (channels_last "
+            f"{bool(train_cfg.module.get('channels_last'))}), each its own process, "
+            "alternating; clock from the end of step "
+            f"{cfg.e2e.warmup_steps} to the end of step {cfg.e2e.warmup_steps + cfg.e2e.steps} "
+            "(epoch restarts and logging included); no validation"
         ),
         "loader": (
             f"SRDataModule ({data.get('train_dir')}), num_workers={data.num_workers}, "

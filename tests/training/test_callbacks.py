@@ -197,3 +197,51 @@ def test_the_estimate_counts_the_steps_max_time_allows(monkeypatch, caplog) -> N
     assert said.startswith("at 3.00 s/step, trainer.max_time=00:00:08:30 stops this run near ")
     assert "near step 197 of 1600; for all its steps pass trainer.max_time=" in said
     assert said.endswith("(or trainer.max_time=null)")
+
+
+class CPUClock:
+    """time.process_time as the CPU budget sees it: a training step costs 1 s, a validation
+    batch 10 s."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ClockedModel(BoringModel):
+    def __init__(self, clock: CPUClock):
+        super().__init__()
+        self.clock = clock
+
+    def training_step(self, batch: Any, batch_idx: int) -> Any:
+        self.clock.now += 1.0
+        return super().training_step(batch, batch_idx)
+
+    def validation_step(self, batch: Any, batch_idx: int) -> Any:
+        self.clock.now += 10.0
+        return super().validation_step(batch, batch_idx)
+
+
+def test_the_cpu_budget_ends_training_on_training_cpu_time_not_validation_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = CPUClock()
+    monkeypatch.setattr(callbacks_module.time, "process_time", clock)
+    budget = callbacks_module.CPUBudget(seconds=5)
+    summary = RunSummaryWriter(str(tmp_path / "summary.json"))
+    trainer = L.Trainer(
+        max_steps=1000, val_check_interval=2, limit_val_batches=1, callbacks=[budget, summary],
+        logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, default_root_dir=tmp_path,
+    )  # fmt: skip
+    trainer.fit(ClockedModel(clock))
+    # five steps of 1 s each, although validations at steps 2 and 4 spent 20 s more
+    assert trainer.global_step == 5 and budget.spent_s() == 5.0
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert (written["status"], written["stop_reason"]) == ("completed", "cpu_budget")
+
+    resumed = callbacks_module.CPUBudget(seconds=5)
+    resumed.load_state_dict(budget.state_dict())
+    assert resumed.spent_s() == 5.0  # a resumed run does not get a fresh budget

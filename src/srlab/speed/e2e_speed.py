@@ -1,51 +1,84 @@
-"""Training end to end: the real `srlab.train` (its SRDataModule, DataLoader, workers, callbacks
-and loggers) against a plain PyTorch loop that cuts its batches from the same cached LR/HR
-pairs, same net, optimizer and scheduler, in the same process.
+"""Training end to end, each side in its own process as a user starts it: `python -m srlab.train`
+with the bench's overrides (its DataModule, loader, callbacks, loggers and progress bar; a step
+clock added) against the plain loop of plain_loop.py, which shares none of srlab's training code,
+on the same images, net, optimizer settings and memory format.
 
-Both clocks read at the end of every step, from the end of step `warmup_steps` to the end of step
-`warmup_steps + steps`: batch making (the loader's crops and flips, or the loop's), forward,
-loss, backward, optimizer and scheduler, and on srlab's side everything around them, epoch
-restarts included (the timed window spans several of the loader's epochs). Validation never
-runs inside it.
+Each process writes the clock at the end of every step; steps/s is taken from the end of step
+`warmup_steps` to the end of step `warmup_steps + steps`: start-up and teardown are outside,
+epoch restarts and logging inside. Validation never runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import subprocess
+import sys
+from pathlib import Path
 
-import numpy as np
-import torch
+from omegaconf import DictConfig, OmegaConf
 
-from srlab.data.datasets import TrainPatches
-
-Batch = dict[str, torch.Tensor]
+from srlab.speed.train_speed import StepTimer, steady_steps_per_s
+from srlab.utils.errors import SRLabError
 
 
-def plain_batches(patches: TrainPatches, batch_size: int, seed: int) -> Callable[[int], Batch]:
-    """A plain loop's batches from the dataset's cached whole-image pairs: per sample a random
-    image, an aligned random crop, a random flip/rotation (NumPy views), stacked, to float."""
-    rng = np.random.default_rng(seed)
-    lr_patch, s = patches.patch_size // patches.scale, patches.scale
+def srlab_train_command(
+    overrides: list[str], train_cfg: DictConfig, run_dir: Path, total_steps: int
+) -> list[str]:
+    """`python -m srlab.train <overrides>` for `total_steps` steps, a StepTimer among its
+    callbacks, no validation, the run in `run_dir`."""
+    timer = f"{StepTimer.__module__}.{StepTimer.__name__}"
+    command = [
+        sys.executable,
+        "-m",
+        "srlab.train",
+        *overrides,
+        f"trainer.max_steps={total_steps}",
+        f"trainer.val_check_interval={total_steps + 1}",
+        "++callbacks.final_validation=null",
+        f"+callbacks.step_timer={{_target_:{timer},path:'{run_dir / 'clock.json'}'}}",
+        f"hydra.run.dir={run_dir}",
+    ]
+    if "wandb" in (train_cfg.get("logger") or {}):  # beside the bench's runs, marked as such
+        command += [f"logger.wandb.save_dir={run_dir.parent}", "logger.wandb.job_type=bench"]
+    return command
 
-    def crop_pair() -> tuple[np.ndarray, np.ndarray]:
-        index = int(rng.integers(len(patches.hr_images)))
-        hr, lr = patches.hr_images[index], patches.lr_images[index]
-        top = int(rng.integers(lr.shape[0] - lr_patch + 1))
-        left = int(rng.integers(lr.shape[1] - lr_patch + 1))
-        lr = lr[top : top + lr_patch, left : left + lr_patch]
-        hr = hr[top * s : (top + lr_patch) * s, left * s : (left + lr_patch) * s]
-        turns, flip = int(rng.integers(4)), bool(rng.integers(2))
-        if flip:
-            lr, hr = lr[:, ::-1], hr[:, ::-1]
-        return np.rot90(lr, turns), np.rot90(hr, turns)
 
-    def batch(_step: int) -> Batch:
-        pairs = [crop_pair() for _ in range(batch_size)]
-        lr = torch.from_numpy(np.stack([p[0] for p in pairs]))
-        hr = torch.from_numpy(np.stack([p[1] for p in pairs]))
-        return {
-            "lr": lr.permute(0, 3, 1, 2).float().div_(255.0),
-            "hr": hr.permute(0, 3, 1, 2).float().div_(255.0),
-        }
+def plain_loop_command(
+    train_cfg: DictConfig, images: list[Path], run_dir: Path, total_steps: int
+) -> list[str]:
+    """`python -m srlab.speed.plain_loop job.json` with the train config's net, data sizes,
+    optimizer settings and memory format."""
+    optimizer = train_cfg.module.optimizer
+    job = {
+        "model": OmegaConf.to_container(train_cfg.model, resolve=True),
+        "images": [str(path) for path in images],
+        "scale": int(train_cfg.scale),
+        "patch_size": int(train_cfg.data.patch_size),
+        "batch_size": int(train_cfg.data.batch_size),
+        "steps": total_steps,
+        "lr": float(optimizer.lr),
+        "betas": list(optimizer.get("betas", (0.9, 0.999))),
+        "seed": int(train_cfg.get("seed") or 0),
+        "channels_last": bool(train_cfg.module.get("channels_last")),
+        "out": str(run_dir / "clock.json"),
+    }
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "job.json").write_text(json.dumps(job, indent=1))
+    return [sys.executable, "-m", "srlab.speed.plain_loop", str(run_dir / "job.json")]
 
-    return batch
+
+def timed_process(command: list[str], run_dir: Path, warmup_steps: int, steps: int) -> float:
+    """Run `command` (its output to run_dir/output.log) and return its steady steps/s."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = run_dir / "output.log"
+    with log.open("w") as output:
+        finished = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT)
+    if finished.returncode:
+        raise SRLabError(
+            f"bench e2e: `{' '.join(command[1:4])} ...` failed (exit {finished.returncode}); "
+            f"its output is in {log}"
+        )
+    clock = json.loads((run_dir / "clock.json").read_text())
+    if clock.get("validations"):
+        raise SRLabError(f"bench e2e: validation ran inside the timed steps ({log})")
+    return steady_steps_per_s(clock["step_end_s"], warmup_steps, steps)

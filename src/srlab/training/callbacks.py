@@ -82,7 +82,7 @@ class RunSummaryWriter(L.Callback):
     def ended(self, trainer: L.Trainer) -> None:
         """Completed at its planned end, or stopped short by a limit (`stop_reason`)."""
         self.stop_reason = stop_reason(trainer)
-        planned = self.stop_reason in ("max_steps", "max_epochs", "early_stopping")
+        planned = self.stop_reason in ("max_steps", "max_epochs", "early_stopping", "cpu_budget")
         self.status = RunStatus.COMPLETED if planned else RunStatus.STOPPED
 
     def interrupt(self, trainer: L.Trainer, signal_name: str) -> None:
@@ -140,6 +140,8 @@ def stop_reason(trainer: L.Trainer) -> str:
     if 0 < trainer.max_steps <= trainer.global_step:
         return "max_steps"
     for callback in trainer.callbacks:
+        if isinstance(callback, CPUBudget) and callback.spent_s() >= callback.seconds:
+            return "cpu_budget"
         remaining = callback.time_remaining() if isinstance(callback, Timer) else None
         if remaining is not None and remaining <= 0:
             return "max_time"
@@ -154,6 +156,44 @@ def degradation_name(trainer: L.Trainer) -> str | None:
     """What made the run's LR (srlab.data.degradation); None for a datamodule without one."""
     degradation = getattr(trainer.datamodule, "degradation", None)
     return degradation.name if degradation is not None else None
+
+
+class CPUBudget(L.Callback):
+    """Ends training once it has used `seconds` of this process's CPU time (all its threads),
+    validation left out: every run of a study gets the same budget however busy the machine is
+    (trainer.max_time counts wall time, which other processes stretch). Kept across a resume."""
+
+    def __init__(self, seconds: float):
+        if seconds <= 0:
+            raise ValueError(f"callbacks.cpu_budget.seconds={seconds}: give a positive number")
+        self.seconds = seconds
+        self.spent_before = 0.0  # by the run this one resumes
+        self.started: float | None = None
+        self.validation_started: float | None = None
+
+    def spent_s(self) -> float:
+        now = time.process_time()
+        return self.spent_before + (now - self.started if self.started is not None else 0.0)
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.started = time.process_time()
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        if self.spent_s() >= self.seconds:
+            trainer.should_stop = True  # Lightning then validates this step
+
+    def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.validation_started = time.process_time()
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.started is not None and self.validation_started is not None:
+            self.started += time.process_time() - self.validation_started  # not training
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"spent_s": self.spent_s()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.spent_before = state_dict["spent_s"]
 
 
 class FinalValidation(L.Callback):

@@ -37,6 +37,7 @@ STOP_REASONS = {
     "max_epochs": "reached trainer.max_epochs",
     "early_stopping": "stopped early by its EarlyStopping callback",
     "max_time": "stopped by trainer.max_time",
+    "cpu_budget": "reached its CPU budget (callbacks.cpu_budget)",
     "signal": "stopped by a signal",
     "error": "stopped by an error",
     "stopped": "stopped by a callback",  # trainer.should_stop, set by something else
