@@ -52,6 +52,8 @@ FIGURES = {
     "train_e2e_ratio_vs_plain",
     "train_e2e_steps_per_s_srlab",
     "train_e2e_steps_per_s_plain",
+    "train_e2e_first_step_s_srlab",
+    "train_e2e_first_step_s_plain",
     "lightning_overhead_ms_per_step",
     "data_over_model",
     "loader_samples_per_s",

@@ -5,7 +5,8 @@ on the same images, net, optimizer settings and memory format.
 
 Each process writes the clock at the end of every step; steps/s is taken from the end of step
 `warmup_steps` to the end of step `warmup_steps + steps`: start-up and teardown are outside,
-epoch restarts and logging inside. Validation never runs.
+epoch restarts and logging inside. Validation never runs. Start-up is its own figure: from the
+process's launch to the end of its first step (imports, config, data, building the net).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -67,10 +69,14 @@ def plain_loop_command(
     return [sys.executable, "-m", "srlab.speed.plain_loop", str(run_dir / "job.json")]
 
 
-def timed_process(command: list[str], run_dir: Path, warmup_steps: int, steps: int) -> float:
-    """Run `command` (its output to run_dir/output.log) and return its steady steps/s."""
+def timed_process(
+    command: list[str], run_dir: Path, warmup_steps: int, steps: int
+) -> tuple[float, float]:
+    """Run `command` (its output to run_dir/output.log); return its steady steps/s and the
+    seconds from its start to the end of its first step (perf_counter is system-wide)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     log = run_dir / "output.log"
+    started = time.perf_counter()
     with log.open("w") as output:
         finished = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT)
     if finished.returncode:
@@ -81,4 +87,5 @@ def timed_process(command: list[str], run_dir: Path, warmup_steps: int, steps: i
     clock = json.loads((run_dir / "clock.json").read_text())
     if clock.get("validations"):
         raise SRLabError(f"bench e2e: validation ran inside the timed steps ({log})")
-    return steady_steps_per_s(clock["step_end_s"], warmup_steps, steps)
+    step_end_s = clock["step_end_s"]
+    return steady_steps_per_s(step_end_s, warmup_steps, steps), step_end_s[0] - started
