@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import re
 import subprocess
 import sys
@@ -107,3 +108,44 @@ def test_a_wrong_option_gets_the_closest_ones(
     error = capsys.readouterr().err
     assert said in error and "Traceback" not in error
     assert len(error.strip().splitlines()) <= 3
+
+
+# What only a job needs: a mistake on the command line is printed before any of it loads.
+JOB_ONLY = {"lightning", "torchmetrics", "onnx", "onnxruntime", "spandrel", "wandb", "mlflow"}
+JOB_ONLY |= {"tensorboard", "tensorboardX", "albumentations"}
+# Each command line in turn, in one fresh interpreter: its exit status, and the packages loaded by
+# then (a later command's include the earlier ones': the first to load one is the culprit).
+LOADED_AT_THE_ERROR = """
+import importlib, json, sys
+loaded = {}
+for command in json.loads(sys.argv[1]):
+    sys.argv = command.split()
+    try:
+        importlib.import_module(sys.argv[0]).main()
+        status = 0
+    except SystemExit as stop:
+        status = stop.code
+    loaded[command] = [status, sorted({name.partition(".")[0] for name in sys.modules})]
+print(json.dumps(loaded))
+"""
+
+
+def test_a_mistake_on_the_command_line_is_printed_before_lightning_onnx_or_a_logger_loads() -> None:
+    # train's first, and needs no torch at all; bench is left out: its speed measurements import
+    # Lightning with the module (srlab.speed)
+    commands = ["srlab.train model=resnet", "srlab.train trainer.max_stepz=5"]
+    commands += [f"srlab.{verb} nosuchkey=1" for verb in COMMANDS if verb not in ("train", "bench")]
+    completed = subprocess.run(
+        [sys.executable, "-c", LOADED_AT_THE_ERROR, json.dumps(commands)],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    loaded = json.loads(completed.stdout.splitlines()[-1])
+    assert "torch" not in loaded["srlab.train trainer.max_stepz=5"][1]
+    assert {
+        command: [status, sorted(JOB_ONLY.intersection(names))]
+        for command, (status, names) in loaded.items()
+    } == {command: [1, []] for command in commands}

@@ -27,7 +27,6 @@ from srlab.ops.cost import Cost, measure_cost
 from srlab.ops.inference import super_resolve
 from srlab.ops.pixels import as_batch, to_float
 from srlab.reporting.leaderboard import Entry, header, read_papers, rows, write_leaderboard
-from srlab.training.metrics import PSNR, SSIM
 from srlab.utils.device import pick_device
 from srlab.utils.entry import hydra_entry_point
 from srlab.utils.errors import SRLabError
@@ -250,6 +249,9 @@ def evaluate_set(
     inference: tuple[int | None, int, bool],
     progress: Progress,
 ) -> dict[str, float]:
+    # torchmetrics loads here, not above: a mistake on the command line is printed before it would
+    from srlab.training.metrics import PSNR, SSIM
+
     scale = benchmark.scale
     psnr, ssim = PSNR(border=scale).to(device), SSIM(border=scale).to(device)
     task = progress.add_task(f"{benchmark.name} x{scale}", total=len(benchmark))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
+from omegaconf import DictConfig
+
 from srlab.training.distributed import rank_arguments
 from srlab.training.resume import resume_arguments
-from srlab.training.run import train
 from srlab.utils.entry import hydra_entry_point
 
 __all__ = ["main", "train"]
@@ -20,6 +21,15 @@ EXAMPLES = (
     ),
     "python -m srlab.train ckpt_path=logs/train/runs/<time>/checkpoints/last.ckpt  # resume a run",
 )
+
+
+def train(cfg: DictConfig) -> float | None:
+    """Fit, and return the best value of `cfg.optimized_metric` (srlab.training.run.train)."""
+    # Lightning loads here, once the command line is checked: a mistake in it is printed at once
+    from srlab.training.run import train as fit
+
+    return fit(cfg)
+
 
 run = hydra_entry_point("train", train, USAGE, __doc__, EXAMPLES)
 

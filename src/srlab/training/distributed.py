@@ -18,9 +18,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import torch.distributed as dist
-from lightning.pytorch.strategies.launchers import subprocess_script
-
 RANK_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "LOCAL_RANK", "NODE_RANK", "WORLD_SIZE")
 
 
@@ -72,6 +69,10 @@ def hydra_job_command(local_rank: int) -> tuple[list[str], str]:
 
 @contextmanager
 def ddp_job() -> Iterator[None]:
+    # imported here, not above: `rank_arguments` runs before the command line is checked
+    import torch.distributed as dist
+    from lightning.pytorch.strategies.launchers import subprocess_script
+
     saved = {name: os.environ.get(name) for name in RANK_VARIABLES}
     original = subprocess_script._hydra_subprocess_cmd
     subprocess_script._hydra_subprocess_cmd = hydra_job_command

@@ -4,19 +4,22 @@
 and returns (N, C, sh, sw), so `super_resolve` and `tiled_forward` run it like any net. The
 session runs on the CPU: the input is copied there as float32 and the output comes back to the
 input's device. The file's metadata (`read_metadata`) says its scale and the srlab that wrote it.
+onnx and onnxruntime load when a file is opened, not with this module: every command that loads
+a net imports it, and a mistake on its command line is printed before they would load.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import onnx
-import onnxruntime
 import torch
-from google.protobuf.message import DecodeError
 from torch import Tensor, nn
 
 from srlab.utils.errors import SRLabError
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:
@@ -24,6 +27,9 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     path = Path(path)
     if not path.is_file():
         raise SRLabError(f"ONNX file {path} not found; write one with python -m srlab.export")
+    import onnx
+    from google.protobuf.message import DecodeError
+
     try:
         # The weights are not needed for the metadata; srlab's files have none outside anyway.
         model = onnx.load(path, load_external_data=False)
@@ -33,6 +39,8 @@ def read_metadata(path: str | Path) -> dict[str, str]:
 
 
 def open_session(path: Path, threads: int | None) -> onnxruntime.InferenceSession:
+    import onnxruntime
+
     options = onnxruntime.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
