@@ -131,10 +131,9 @@ print(json.dumps(loaded))
 
 
 def test_a_mistake_on_the_command_line_is_printed_before_lightning_onnx_or_a_logger_loads() -> None:
-    # train's first, and needs no torch at all; bench is left out: its speed measurements import
-    # Lightning with the module (srlab.speed)
+    # train's first, and needs no torch at all
     commands = ["srlab.train model=resnet", "srlab.train trainer.max_stepz=5"]
-    commands += [f"srlab.{verb} nosuchkey=1" for verb in COMMANDS if verb not in ("train", "bench")]
+    commands += [f"srlab.{verb} nosuchkey=1" for verb in COMMANDS if verb != "train"]
     completed = subprocess.run(
         [sys.executable, "-c", LOADED_AT_THE_ERROR, json.dumps(commands)],
         env=subprocess_env(),
