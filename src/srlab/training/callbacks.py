@@ -140,7 +140,7 @@ def stop_reason(trainer: L.Trainer) -> str:
     if 0 < trainer.max_steps <= trainer.global_step:
         return "max_steps"
     for callback in trainer.callbacks:
-        if isinstance(callback, CPUBudget) and callback.spent_s() >= callback.seconds:
+        if isinstance(callback, CPUBudget) and callback.exhausted():
             return "cpu_budget"
         remaining = callback.time_remaining() if isinstance(callback, Timer) else None
         if remaining is not None and remaining <= 0:
@@ -163,10 +163,10 @@ class CPUBudget(L.Callback):
     validation left out: every run of a study gets the same budget however busy the machine is
     (trainer.max_time counts wall time, which other processes stretch). Kept across a resume."""
 
-    def __init__(self, seconds: float):
-        if seconds <= 0:
+    def __init__(self, seconds: float | None = None):
+        if seconds is not None and seconds <= 0:
             raise ValueError(f"callbacks.cpu_budget.seconds={seconds}: give a positive number")
-        self.seconds = seconds
+        self.seconds = seconds  # None: no budget
         self.spent_before = 0.0  # by the run this one resumes
         self.started: float | None = None
         self.validation_started: float | None = None
@@ -178,8 +178,11 @@ class CPUBudget(L.Callback):
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.started = time.process_time()
 
+    def exhausted(self) -> bool:
+        return self.seconds is not None and self.spent_s() >= self.seconds
+
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
-        if self.spent_s() >= self.seconds:
+        if self.exhausted():
             trainer.should_stop = True  # Lightning then validates this step
 
     def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
