@@ -38,6 +38,7 @@ from srlab.utils.entry import in_multirun
 from srlab.utils.errors import SRLabError
 from srlab.utils.files import NoSpaceLeft
 from srlab.utils.hydra import instantiate
+from srlab.utils.memory import keep_freed_blocks
 from srlab.utils.typecheck import check_config
 from srlab.weights.loading import check_resumable
 
@@ -207,6 +208,7 @@ def train(cfg: DictConfig) -> float | None:
         raise
     started = time.time()
     log.info("run directory: %s", output_dir)
+    keep_freed_blocks()  # before the first step's activations: no page faults every step
     try:
         if cfg.get("seed") is not None:
             L.seed_everything(cfg.seed, workers=True)
