@@ -2,7 +2,7 @@
 
 glibc hands every block over its mmap threshold (128 KiB at first, raised by frees up to 32 MiB)
 back to the kernel when it is freed, and a training step allocates and frees the same activation
-buffers every step: each step then faults them in again page by page. On 2 CPU cores that was
+buffers every step: each step then faults them in again page by page. On one CPU core that was
 13 of 83 s of a 250-step run of `make train`'s net spent in the kernel (1 s with the blocks kept).
 """
 
